@@ -1,0 +1,221 @@
+//! The one path every operation call takes, whatever the transport:
+//! authenticate → scope → validate → gate → execute → audit.
+//!
+//! Transports only establish *who* calls (a [`Principal`]); everything else — which company
+//! and project the call may touch, whether the arguments fit the schema, whether a write may
+//! run, and the audit record — happens here, so no route can go around it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::catalog::{self, Class, Exec, Op};
+use crate::engine::{Ctx, verb};
+use crate::error::ApiError;
+use crate::journal::{self, Entry};
+use crate::store::principals::{self, Principal};
+
+/// Why a call did not produce a result. Each variant's message tells the agent what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("{0}")]
+    UnknownOperation(String),
+    #[error("{0}")]
+    WrongTool(String),
+    #[error("{0}")]
+    InvalidArguments(String),
+    #[error("{0}")]
+    NotElevated(String),
+    #[error("{}: {}", .0.error_code, .0.error_message)]
+    Api(ApiError),
+}
+
+impl From<ApiError> for CallError {
+    fn from(e: ApiError) -> Self {
+        CallError::Api(e)
+    }
+}
+
+impl CallError {
+    fn outcome(&self) -> &'static str {
+        match self {
+            CallError::UnknownOperation(_) | CallError::WrongTool(_) => "unknown_operation",
+            CallError::InvalidArguments(_) => "invalid_arguments",
+            CallError::NotElevated(_) => "refused_read_only",
+            CallError::Api(_) => "error",
+        }
+    }
+}
+
+/// Resolves `operation` in `tool`, explaining where it lives if it is elsewhere.
+pub fn resolve(tool: &str, operation: &str) -> Result<Op, CallError> {
+    if let Some(op) = catalog::find(tool, operation) {
+        return Ok(op);
+    }
+    let elsewhere: Vec<&str> = catalog::find_any(operation).iter().map(|o| o.def().tool).collect();
+    if !elsewhere.is_empty() {
+        let class = catalog::find_any(operation)[0].def().class.as_str();
+        return Err(CallError::WrongTool(format!(
+            "`{operation}` is not in `{tool}`: it is a {class} operation of {}. Call that tool instead.",
+            elsewhere.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" and ")
+        )));
+    }
+    let names = catalog::names_of(tool);
+    Err(CallError::UnknownOperation(format!(
+        "unknown operation `{operation}` in `{tool}`. Valid operations: {}. Use `list_operations` with {{\"bucket\": \"{tool}\"}} to see them with summaries.",
+        names.join(", ")
+    )))
+}
+
+/// Checks `args` against the operation's input schema; every problem is named with its field
+/// and schema path.
+pub fn validate(op: Op, args: &Value) -> Result<(), CallError> {
+    let errors: Vec<String> = op
+        .compiled()
+        .validator
+        .iter_errors(args)
+        .take(10)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            let field = if at.is_empty() { "(arguments)".to_owned() } else { at };
+            format!("- {field}: {} (schema path {})", e, e.schema_path())
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let d = op.def();
+    Err(CallError::InvalidArguments(format!(
+        "invalid arguments for `{}.{}`:\n{}\nCall `list_operations` with {{\"operation\": \"{}\", \"bucket\": \"{}\"}} for the full input schema.",
+        d.tool,
+        d.name,
+        errors.join("\n"),
+        d.name,
+        d.tool
+    )))
+}
+
+/// Copies `args` with every secret-bearing input replaced, for the audit record.
+pub fn redact(op: Op, args: &Value) -> Value {
+    let mut v = args.clone();
+    for path in op.def().secrets_in {
+        mask(&mut v, path);
+    }
+    v
+}
+
+fn mask(v: &mut Value, path: &str) {
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let (name, each) = match head.strip_suffix("[]") {
+        Some(n) => (n, true),
+        None => (head, false),
+    };
+    let Some(child) = v.get_mut(name) else { return };
+    match (each, rest) {
+        (true, r) => {
+            if let Value::Array(items) = child {
+                for it in items {
+                    match r {
+                        Some(r) => mask(it, r),
+                        None => *it = json!("***"),
+                    }
+                }
+            }
+        }
+        (false, Some(r)) => mask(child, r),
+        (false, None) => *child = json!("***"),
+    }
+}
+
+/// Runs one operation for `principal`. This is the only way operations execute.
+pub async fn call(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str, args: Value) -> Result<Value, CallError> {
+    let started = Instant::now();
+    let now = app.clock.now_ms();
+    let mut entry = Entry::new(now, "tool_call", principal).tool(tool).operation(operation);
+
+    let result = run(app, principal, tool, operation, args, now, &mut entry).await;
+    entry.duration_us = started.elapsed().as_micros() as i64;
+    if let Err(e) = &result {
+        entry.outcome = e.outcome().to_owned();
+        if let CallError::Api(api) = e {
+            entry.detail["errorCode"] = json!(api.error_code);
+        }
+        // Failed writes rolled back their transaction, so their record is written here.
+        journal::append(app, &entry).await;
+    }
+    result
+}
+
+async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str, args: Value, now: i64, entry: &mut Entry) -> Result<Value, CallError> {
+    // Validate: the operation exists in this tool and the arguments fit its schema.
+    let op = resolve(tool, operation)?;
+    let def = op.def();
+    entry.operation = def.name.to_owned();
+    entry.detail = json!({ "args": redact(op, &args) });
+    validate(op, &args)?;
+
+    // Scope: the session of this credential, in the principal's company, and its project.
+    let conn = if def.class == Class::Write { app.store.writer().await } else { app.store.reader().await };
+    let session = principals::session_for(&conn, principal, now).map_err(ApiError::from)?;
+    let project = match &session.project_id {
+        Some(id) => principals::find_project(&conn, &principal.company_id, id).map_err(ApiError::from)?,
+        None => None,
+    };
+    entry.session = session.key.clone();
+    entry.project_id = project.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+
+    // Gate: a write runs only inside an active write window.
+    if def.class == Class::Write {
+        let open = session.elevated_until.is_some_and(|until| until > now);
+        if !open {
+            return Err(CallError::NotElevated(format!(
+                "`{}.{}` is a write and this session is read-only. Writes need a human's approval: call the `session` tool with {{\"operation\": \"elevate\", \"args\": {{\"bucket\": \"{}\", \"operation\": \"{}\", \"args\": {}}}}} and follow the link it returns.",
+                def.tool, def.name, def.tool, def.name, args
+            )));
+        }
+        entry.approval_id = session.approval_id.clone().unwrap_or_default();
+    }
+
+    let mut ctx = Ctx { app: app.clone(), principal: principal.clone(), session, project, now_ms: now, conn };
+    if def.class == Class::Write {
+        ctx.conn.execute_batch("BEGIN IMMEDIATE").map_err(ApiError::from)?;
+    }
+    let out = execute(op, &mut ctx, args).await;
+    match (&out, def.class) {
+        (Ok(_), Class::Write) => {
+            // The write and its audit record commit together, or not at all.
+            entry.outcome = "ok".into();
+            entry.duration_us = 0;
+            let committed = journal::append_in(&ctx.conn, entry).and_then(|_| ctx.conn.execute_batch("COMMIT"));
+            if let Err(e) = committed {
+                let _ = ctx.conn.execute_batch("ROLLBACK");
+                return Err(ApiError::from(e).into());
+            }
+            Ok(out?)
+        }
+        (Err(_), Class::Write) => {
+            let _ = ctx.conn.execute_batch("ROLLBACK");
+            Ok(out?)
+        }
+        (_, Class::Read) => {
+            drop(ctx);
+            if out.is_ok() {
+                entry.outcome = "ok".into();
+                journal::append(app, entry).await;
+            }
+            Ok(out?)
+        }
+    }
+}
+
+async fn execute(op: Op, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError> {
+    match &op.def().exec {
+        Exec::Verb(v) => verb::run(v, ctx, args),
+        Exec::Handler(h) => h(ctx, args).await,
+    }
+}

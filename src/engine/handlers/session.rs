@@ -1,0 +1,84 @@
+//! The `session` tool's own operations: who am I, which projects, which one is selected, and
+//! whether this session may write right now.
+
+use idmcp_macros::operation;
+use serde_json::{Value, json};
+
+use crate::catalog::generated::types::session::*;
+use crate::engine::Ctx;
+use crate::error::ApiError;
+use crate::journal::{self, Entry};
+use crate::store::principals::{self, Project};
+
+fn project_json(p: &Project) -> Value {
+    json!({"id": p.id, "name": p.name, "environment": p.environment, "tags": p.tags})
+}
+
+/// Read-only or elevated, and until when (epoch seconds).
+fn mode(ctx: &Ctx) -> (bool, Option<i64>) {
+    match ctx.session.elevated_until {
+        Some(until) if until > ctx.now_ms => (true, Some(until / 1000)),
+        _ => (false, None),
+    }
+}
+
+#[operation(session::whoami)]
+async fn whoami(ctx: &mut Ctx, _input: WhoamiInput) -> Result<WhoamiOutput, ApiError> {
+    let (elevated, until) = mode(ctx);
+    let p = &ctx.principal;
+    Ok(serde_json::from_value(json!({
+        "principal": {"descoperId": p.descoper_id, "email": p.email, "name": p.name, "companyAdmin": p.is_admin},
+        "company": {"id": p.company_id, "name": p.company_name},
+        "project": ctx.project.as_ref().map(project_json),
+        "mode": if elevated { "elevated" } else { "read-only" },
+        "writeWindowEndsAt": until,
+        "approvalId": if elevated { ctx.session.approval_id.clone() } else { None },
+    }))?)
+}
+
+#[operation(session::listProjects)]
+async fn list_projects(ctx: &mut Ctx, _input: ListProjectsInput) -> Result<ListProjectsOutput, ApiError> {
+    let selected = ctx.project.as_ref().map(|p| p.id.clone());
+    let projects: Vec<Value> = principals::projects_of(ctx.db(), &ctx.principal.company_id)?
+        .iter()
+        .map(|p| {
+            let mut v = project_json(p);
+            v["selected"] = json!(selected.as_deref() == Some(p.id.as_str()));
+            v
+        })
+        .collect();
+    Ok(serde_json::from_value(json!({ "projects": projects }))?)
+}
+
+#[operation(session::selectProject)]
+async fn select_project(ctx: &mut Ctx, input: SelectProjectInput) -> Result<SelectProjectOutput, ApiError> {
+    // Only projects of the principal's own company can be found here.
+    let Some(project) = principals::find_project(ctx.db(), &ctx.principal.company_id, &input.project)? else {
+        let names: Vec<String> = principals::projects_of(ctx.db(), &ctx.principal.company_id)?.into_iter().map(|p| p.name).collect();
+        return Err(ApiError::not_found(
+            "E011004",
+            format!("no project `{}` in your company; your projects are: {}", input.project, names.join(", ")),
+        ));
+    };
+    principals::set_session_project(ctx.db(), &ctx.session.key, &project.id, ctx.now_ms)?;
+    let mut e = Entry::new(ctx.now_ms, "project_switch", &ctx.principal);
+    e.session = ctx.session.key.clone();
+    e.project_id = project.id.clone();
+    e.outcome = "ok".into();
+    e.detail = json!({"from": ctx.project.as_ref().map(|p| p.id.clone()), "to": project.id});
+    journal::append_in(ctx.db(), &e)?;
+    ctx.project = Some(project.clone());
+    Ok(serde_json::from_value(json!({ "project": project_json(&project) }))?)
+}
+
+#[operation(session::getProjectStatus)]
+async fn get_project_status(ctx: &mut Ctx, _input: GetProjectStatusInput) -> Result<GetProjectStatusOutput, ApiError> {
+    let (elevated, until) = mode(ctx);
+    Ok(serde_json::from_value(json!({
+        "project": ctx.project.as_ref().map(project_json),
+        "mode": if elevated { "elevated" } else { "read-only" },
+        "elevated": elevated,
+        "writeWindowEndsAt": until,
+        "backend": "embedded",
+    }))?)
+}

@@ -1,0 +1,91 @@
+//! The embedded engine: executes operations on the store, either through a declarative verb
+//! ([`verb`]) or a hand-written handler ([`handlers`]), inside the context [`Ctx`] that the
+//! dispatch path prepares (principal, session, selected project, connection, clock).
+
+pub mod handlers;
+pub mod verb;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::catalog::{self, Exec};
+use crate::error::ApiError;
+use crate::store::principals::{Principal, Project, Session};
+use crate::store::{Conn, docs};
+
+/// Everything an operation may use. Built by the dispatch path, never by a caller.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub principal: Principal,
+    pub session: Session,
+    /// The session's selected project, verified to belong to the principal's company.
+    pub project: Option<Project>,
+    /// Request time in epoch milliseconds (from the app clock, so tests can move it).
+    pub now_ms: i64,
+    /// A reader, or the writer with a transaction open for write operations.
+    pub conn: Conn,
+}
+
+impl Ctx {
+    pub fn db(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn now_secs(&self) -> i64 {
+        self.now_ms / 1000
+    }
+
+    /// The selected project's id, or a clear error telling the agent how to select one.
+    pub fn project_id(&self) -> Result<&str, ApiError> {
+        self.project.as_ref().map(|p| p.id.as_str()).ok_or_else(|| {
+            ApiError::invalid("no project is selected: call the session tool with operation `listProjects`, then `selectProject`")
+        })
+    }
+
+    /// Stores a document with the keys its collection declares.
+    pub fn put(&self, coll: &str, id: &str, doc: &Value) -> Result<(), ApiError> {
+        let pid = self.project_id()?;
+        docs::put(self.db(), pid, coll, id, doc, self.now_secs(), indexed_paths(coll))?;
+        Ok(())
+    }
+
+    /// The first document whose key `path` equals `value`.
+    pub fn find(&self, coll: &str, path: &str, value: &Value) -> Result<Option<(String, Value)>, ApiError> {
+        let pid = self.project_id()?;
+        for id in docs::ids_by_key(self.db(), pid, coll, path, value)? {
+            if let Some(doc) = docs::get(self.db(), pid, coll, &id)? {
+                return Ok(Some((id, doc)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Paths indexed in `doc_keys` for a collection: every key, unique field and equality filter
+/// that any operation declares on it, plus the extra keys handlers look documents up by.
+pub fn indexed_paths(coll: &str) -> &'static [String] {
+    static MAP: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        let mut m: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for op in catalog::all() {
+            if let Exec::Verb(v) = &op.def().exec {
+                let set = m.entry(v.collection.to_owned()).or_default();
+                set.extend(v.key.iter().map(|(_, f)| (*f).to_owned()));
+                set.extend(v.unique.iter().map(|f| (*f).to_owned()));
+                set.extend(v.filters.iter().filter(|f| f.op.indexed()).map(|f| f.field.to_owned()));
+                if let Some(id) = v.id_field {
+                    set.insert(id.to_owned());
+                }
+            }
+        }
+        for (coll, paths) in handlers::EXTRA_KEYS {
+            m.entry((*coll).to_owned()).or_default().extend(paths.iter().map(|p| (*p).to_owned()));
+        }
+        m.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect()
+    });
+    map.get(coll).map(Vec::as_slice).unwrap_or(&[])
+}

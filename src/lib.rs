@@ -1,0 +1,20 @@
+//! idmcp: an MCP server for an identity platform, generated from one YAML file per operation.
+//!
+//! Start at [`dispatch`] (the one path every call takes), [`catalog`] (the generated registry)
+//! and [`mcp`] (the MCP face). `operations/README.md` documents the operation format.
+
+extern crate self as idmcp;
+
+pub mod app;
+pub mod catalog;
+pub mod demo;
+pub mod dispatch;
+pub mod docs;
+pub mod engine;
+pub mod error;
+pub mod journal;
+pub mod mcp;
+pub mod store;
+pub mod web;
+
+pub use idmcp_macros::operation;

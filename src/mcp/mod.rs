@@ -1,0 +1,135 @@
+//! The MCP face: an rmcp `ServerHandler` over the generated catalog, served on stdio and on
+//! streamable HTTP ([`http`]), in both protocol eras. It translates MCP calls into the one
+//! dispatch path and dispatch outcomes into structured results or `isError` results.
+
+pub mod http;
+pub mod tools;
+
+use std::sync::{Arc, OnceLock};
+
+use rmcp::model::{
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::catalog;
+use crate::dispatch::{self, CallError};
+use crate::store::principals::Principal;
+
+/// The tool list, built once.
+pub fn tool_list() -> &'static Vec<Tool> {
+    static T: OnceLock<Vec<Tool>> = OnceLock::new();
+    T.get_or_init(tools::all)
+}
+
+/// One handler instance; rmcp creates one per legacy session or per modern request.
+#[derive(Clone)]
+pub struct Server {
+    pub app: Arc<App>,
+    /// The principal of a stdio process (from IDMCP_TOKEN) or of local-only mode.
+    pub fixed_principal: Option<Principal>,
+}
+
+fn error_result(msg: impl Into<String>) -> CallToolResponse {
+    CallToolResult::error(vec![ContentBlock::text(msg.into())]).into()
+}
+
+fn ok_result(v: Value) -> CallToolResponse {
+    CallToolResult::structured(v).into()
+}
+
+impl Server {
+    fn principal(&self, ctx: &RequestContext<RoleServer>) -> Option<Principal> {
+        if let Some(p) = &self.fixed_principal {
+            return Some(p.clone());
+        }
+        ctx.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Principal>().cloned())
+    }
+
+    async fn bucket_call(&self, principal: &Principal, tool: &str, args: &Map<String, Value>) -> CallToolResponse {
+        let Some(operation) = args.get("operation").and_then(Value::as_str) else {
+            return error_result(format!(
+                "`{tool}` needs {{\"operation\": <name>, \"args\": {{...}}}}. Operations: {}",
+                catalog::names_of(tool).join(", ")
+            ));
+        };
+        let op_args = match args.get("args") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(other) => return error_result(format!("`args` must be an object with the operation's arguments, not {other}")),
+        };
+        match dispatch::call(&self.app, principal, tool, operation, op_args).await {
+            Ok(v) => ok_result(v),
+            Err(CallError::Api(e)) => error_result(format!(
+                "{} {}: {}",
+                e.error_code, e.error_description, e.error_message
+            )),
+            Err(e) => error_result(e.to_string()),
+        }
+    }
+}
+
+fn list_operations(args: &Map<String, Value>) -> CallToolResponse {
+    let bucket = args.get("bucket").and_then(Value::as_str);
+    if let Some(b) = bucket {
+        if b != tools::SESSION && !catalog::bucket_tools().contains(&b) {
+            return error_result(format!("unknown bucket `{b}`; buckets: {}", catalog::bucket_tools().join(", ")));
+        }
+    }
+    match args.get("operation").and_then(Value::as_str) {
+        Some(name) => {
+            let found: Vec<_> = match bucket {
+                Some(b) => catalog::find(b, name).into_iter().collect(),
+                None => catalog::find_any(name),
+            };
+            match found.as_slice() {
+                [] => error_result(format!("no operation `{name}`{}; call list_operations without arguments to see them all", bucket.map(|b| format!(" in `{b}`")).unwrap_or_default())),
+                [one] => ok_result(catalog::detail(*one)),
+                many => ok_result(serde_json::json!({"operations": many.iter().map(|o| catalog::detail(*o)).collect::<Vec<_>>()})),
+            }
+        }
+        None => ok_result(catalog::listing(bucket)),
+    }
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("idmcp", env!("CARGO_PKG_VERSION")).with_title("idmcp identity MCP server"))
+            .with_instructions(
+                "Identity platform tools. Start with session whoami / listProjects / selectProject. Reads are free; \
+                 writes need a human-approved write window. Discover operations and their schemas with list_operations.",
+            )
+    }
+
+    async fn list_tools(&self, request: Option<PaginatedRequestParams>, _ctx: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        if let Some(c) = request.and_then(|r| r.cursor) {
+            return Err(ErrorData::invalid_params(format!("invalid cursor {c:?}: the tool list has one page"), None));
+        }
+        Ok(ListToolsResult::with_all_items(tool_list().clone()).with_ttl_ms(300_000).with_cache_scope(CacheScope::Public))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        tool_list().iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.as_ref();
+        if !tool_list().iter().any(|t| t.name == name) {
+            return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
+        }
+        let Some(principal) = self.principal(&ctx) else {
+            return Ok(error_result("not authenticated: send Authorization: Bearer <token> (create one with `idmcp token create --email <you>`)"));
+        };
+        let args = request.arguments.unwrap_or_default();
+        Ok(match name {
+            tools::LIST_OPERATIONS => list_operations(&args),
+            tools::DOCS_SEARCH | tools::DOCS_ASK => crate::docs::call(name, &args),
+            _ => self.bucket_call(&principal, name, &args).await,
+        })
+    }
+}
