@@ -15,6 +15,8 @@ pub mod error;
 pub mod journal;
 pub mod mcp;
 pub mod store;
+#[doc(hidden)]
+pub mod testkit;
 pub mod web;
 
 pub use idmcp_macros::operation;

@@ -136,7 +136,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     {
         let conn = store.writer_blocking();
         if args.demo {
-            let seeded = idmcp::demo::seed_if_empty(&conn, now_ms()).map_err(|e| format!("cannot seed the demo company: {e}"))?;
+            let seeded = idmcp::demo::seed_if_empty(&conn, now_ms(), idmcp::demo::Scale::Full).map_err(|e| format!("cannot seed the demo company: {e}"))?;
             if seeded {
                 tracing::info!("seeded the demo company {:?}", idmcp::demo::COMPANY);
             } else {

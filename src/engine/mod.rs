@@ -82,7 +82,7 @@ pub fn indexed_paths(coll: &str) -> &'static [String] {
                 }
             }
         }
-        for (coll, paths) in handlers::EXTRA_KEYS {
+        for (coll, paths) in handlers::extra_keys() {
             m.entry((*coll).to_owned()).or_default().extend(paths.iter().map(|p| (*p).to_owned()));
         }
         m.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect()
