@@ -1,7 +1,69 @@
-//! Demo data: the `project` part of Acme Holdings.
+//! Demo data: Acme's project settings and IP/text lists (use-cases §5.1, §5.7).
+//!
+//! Prod carries the risky settings security reviews should find (a refresh token living 26
+//! weeks, a wildcard approved domain and redirect URL, the weak password policy from
+//! [`super::keys`]) and differs from staging in its session-token lifetime (planted drift).
+//! Lists: an IP list holding 203.0.113.0/24 next to one that does not, and a text list of
+//! blocked e-mail domains. All of it is what ExportSnapshot returns.
+
+use serde_json::json;
 
 use super::Seed;
+use super::keys::{prod_project_password_policy, staging_project_password_policy};
+use crate::engine::handlers::auth_keys::PROJECT_SETTINGS;
 
-pub fn seed(_s: &mut Seed) -> rusqlite::Result<()> {
+const DAY: i64 = 86_400;
+
+pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+    let now = s.now_secs();
+    let (coll, id) = PROJECT_SETTINGS;
+    let prod = json!({
+        "sessionTokenExpiration": 30, "sessionTokenExpirationUnit": "minutes",
+        "refreshTokenExpiration": 26, "refreshTokenExpirationUnit": "weeks",
+        "stepupTokenExpiration": 10, "stepupTokenExpirationUnit": "minutes",
+        "enableInactivity": false, "inactivityTime": 0, "inactivityTimeUnit": "minutes",
+        "approvedDomains": ["acme.com", "*.acme.com"],
+        "redirectUrls": ["https://app.acme.com/callback", "https://*.acme.com/*"],
+        "passwordSettings": prod_project_password_policy(),
+        // The prod session-token lifetime was raised from 10 to 30 minutes by a Descoper
+        // nine days ago (the audit trail of that change is seeded with the events).
+        "modifiedTime": now - 9 * DAY, "modifiedBy": "dev@acme.example",
+        "createdTime": now - 700 * DAY,
+    });
+    let staging = json!({
+        "sessionTokenExpiration": 10, "sessionTokenExpirationUnit": "minutes",
+        "refreshTokenExpiration": 4, "refreshTokenExpirationUnit": "weeks",
+        "stepupTokenExpiration": 10, "stepupTokenExpirationUnit": "minutes",
+        "enableInactivity": true, "inactivityTime": 30, "inactivityTimeUnit": "minutes",
+        "approvedDomains": ["staging.acme.com"],
+        "redirectUrls": ["https://staging.acme.com/callback"],
+        "passwordSettings": staging_project_password_policy(),
+        "modifiedTime": now - 60 * DAY, "modifiedBy": "admin@acme.example",
+        "createdTime": now - 400 * DAY,
+    });
+    let (p, st) = (s.prod.clone(), s.staging.clone());
+    s.put(&p, coll, id, &prod)?;
+    s.put(&st, coll, id, &staging)?;
+
+    let blocked = json!({
+        "id": "L-blocked-ips", "name": "blocked-ips", "type": "ips",
+        "description": "Networks blocked at sign-in after abuse reports",
+        "data": ["198.51.100.23", "203.0.113.0/24", "2001:db8:bad::/48"],
+    });
+    let office = json!({
+        "id": "L-office-ips", "name": "office-egress", "type": "ips",
+        "description": "HQ and VPN egress addresses (skip CAPTCHA)",
+        "data": ["192.0.2.10", "192.0.2.11", "10.20.0.0/16"],
+    });
+    let domains = json!({
+        "id": "L-blocked-domains", "name": "blocked-email-domains", "type": "texts",
+        "description": "Disposable e-mail domains refused at sign-up",
+        "data": ["mailinator.com", "guerrillamail.com", "10minutemail.com", "tempmail.dev"],
+    });
+    for l in [&blocked, &office, &domains] {
+        s.put(&p, "lists", l["id"].as_str().unwrap_or_default(), l)?;
+    }
+    // Staging has only the office list.
+    s.put(&st, "lists", "L-office-ips", &office)?;
     Ok(())
 }
