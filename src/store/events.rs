@@ -1,7 +1,12 @@
 //! Platform audit events (LoginSucceed, UserCreated, …): what SearchAudit and SearchAnalytics
-//! read, and what operations such as test-user OTP generation append.
+//! read, and what operations such as test-user OTP generation append. This module owns the
+//! `audit_events` SQL: inserting, filtered search with paging, and the one-pass aggregation
+//! behind analytics.
 
-use rusqlite::{Connection, params};
+use std::collections::HashMap;
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, Statement, params};
 use serde_json::Value;
 
 /// One event as stored (times in epoch milliseconds).
@@ -22,12 +27,11 @@ pub struct Event {
     pub data: Value,
 }
 
-pub fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO audit_events (project_id, occurred, action, type, actor_id, user_id, login_id, method, device, geo, remote_address, tenants, data) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-    )?
-    .execute(params![
+const INSERT_SQL: &str = "INSERT INTO audit_events (project_id, occurred, action, type, actor_id, user_id, login_id, method, device, geo, remote_address, tenants, data) \
+     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
+
+fn insert_with(st: &mut Statement<'_>, e: &Event) -> rusqlite::Result<()> {
+    st.execute(params![
         e.project_id,
         e.occurred,
         e.action,
@@ -40,7 +44,360 @@ pub fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
         e.geo,
         e.remote_address,
         serde_json::to_string(&e.tenants).expect("strings serialize"),
-        serde_json::to_string(&e.data).expect("JSON serializes"),
+        if e.data.is_null() { "{}".to_owned() } else { serde_json::to_string(&e.data).expect("JSON serializes") },
     ])?;
     Ok(())
+}
+
+pub fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
+    let mut st = conn.prepare_cached(INSERT_SQL)?;
+    insert_with(&mut st, e)
+}
+
+/// A held insert statement, for bulk loads (demo seeding) that append many events in one
+/// transaction without a statement-cache lookup per row.
+pub struct Inserter<'c> {
+    st: Statement<'c>,
+}
+
+impl<'c> Inserter<'c> {
+    pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+        Ok(Self { st: conn.prepare(INSERT_SQL)? })
+    }
+
+    pub fn insert(&mut self, e: &Event) -> rusqlite::Result<()> {
+        insert_with(&mut self.st, e)
+    }
+}
+
+/// The filters SearchAudit and SearchAnalytics share. Empty lists mean "no constraint".
+/// String matches on device, method, geo and login IDs ignore case; user IDs, actions,
+/// actor IDs and tenant IDs are exact (they are identifiers).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub project_id: String,
+    /// Inclusive bounds in epoch milliseconds.
+    pub from: i64,
+    pub to: i64,
+    pub user_ids: Vec<String>,
+    pub actions: Vec<String>,
+    pub excluded_actions: Vec<String>,
+    pub devices: Vec<String>,
+    pub methods: Vec<String>,
+    pub geos: Vec<String>,
+    pub remote_addresses: Vec<String>,
+    pub login_ids: Vec<String>,
+    pub excluded_login_ids: Vec<String>,
+    /// Substrings, any of which the login ID must contain.
+    pub login_ids_contain: Vec<String>,
+    /// Substrings none of which the login ID may contain.
+    pub login_ids_not_contain: Vec<String>,
+    pub tenants: Vec<String>,
+    /// Only events that carry no tenant.
+    pub no_tenants: bool,
+    pub actor_ids: Vec<String>,
+    pub types: Vec<String>,
+    /// `first` / `second` (the G7 factor marker in `data.factor`).
+    pub factors: Vec<String>,
+    /// Case-insensitive substring over every text column and the data.
+    pub text: Option<String>,
+}
+
+/// Builds the WHERE clause and its bound values.
+fn where_clause(f: &Filter) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from("project_id = ?1 AND occurred >= ?2 AND occurred <= ?3");
+    let mut args: Vec<SqlValue> = vec![f.project_id.clone().into(), f.from.into(), f.to.into()];
+    let list = |sql: &mut String, args: &mut Vec<SqlValue>, expr: &str, not: bool, values: &[String], lower: bool| {
+        if values.is_empty() {
+            return;
+        }
+        let holes: Vec<String> = values
+            .iter()
+            .map(|v| {
+                args.push(if lower { v.to_lowercase() } else { v.clone() }.into());
+                format!("?{}", args.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND {expr} {}IN ({})", if not { "NOT " } else { "" }, holes.join(",")));
+    };
+    list(&mut sql, &mut args, "user_id", false, &f.user_ids, false);
+    list(&mut sql, &mut args, "action", false, &f.actions, false);
+    list(&mut sql, &mut args, "action", true, &f.excluded_actions, false);
+    list(&mut sql, &mut args, "lower(device)", false, &f.devices, true);
+    list(&mut sql, &mut args, "lower(method)", false, &f.methods, true);
+    list(&mut sql, &mut args, "lower(geo)", false, &f.geos, true);
+    list(&mut sql, &mut args, "remote_address", false, &f.remote_addresses, false);
+    list(&mut sql, &mut args, "lower(login_id)", false, &f.login_ids, true);
+    list(&mut sql, &mut args, "lower(login_id)", true, &f.excluded_login_ids, true);
+    list(&mut sql, &mut args, "actor_id", false, &f.actor_ids, false);
+    list(&mut sql, &mut args, "lower(type)", false, &f.types, true);
+    list(&mut sql, &mut args, "lower(json_extract(data, '$.factor'))", false, &f.factors, true);
+    if !f.login_ids_contain.is_empty() {
+        let ors: Vec<String> = f
+            .login_ids_contain
+            .iter()
+            .map(|s| {
+                args.push(s.to_lowercase().into());
+                format!("instr(lower(login_id), ?{}) > 0", args.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
+    }
+    for s in &f.login_ids_not_contain {
+        args.push(s.to_lowercase().into());
+        sql.push_str(&format!(" AND instr(lower(login_id), ?{}) = 0", args.len()));
+    }
+    if !f.tenants.is_empty() {
+        // `tenants` holds a JSON array of strings; a tenant ID matches as its quoted JSON form,
+        // which avoids parsing the array on every row.
+        let ors: Vec<String> = f
+            .tenants
+            .iter()
+            .map(|t| {
+                args.push(serde_json::to_string(t).expect("strings serialize").into());
+                format!("instr(tenants, ?{}) > 0", args.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
+    }
+    if f.no_tenants {
+        sql.push_str(" AND tenants = '[]'");
+    }
+    if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
+        args.push(t.to_lowercase().into());
+        let n = args.len();
+        let cols = ["action", "user_id", "login_id", "actor_id", "method", "device", "geo", "remote_address", "tenants", "data"];
+        let ors: Vec<String> = cols.iter().map(|c| format!("instr(lower({c}), ?{n}) > 0")).collect();
+        sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
+    }
+    (sql, args)
+}
+
+/// A stored event with its row id.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub id: i64,
+    pub event: Event,
+}
+
+const COLUMNS: &str = "id, project_id, occurred, action, type, actor_id, user_id, login_id, method, device, geo, remote_address, tenants, data";
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
+    let tenants: String = r.get(12)?;
+    let data: String = r.get(13)?;
+    Ok(Stored {
+        id: r.get(0)?,
+        event: Event {
+            project_id: r.get(1)?,
+            occurred: r.get(2)?,
+            action: r.get(3)?,
+            kind: r.get(4)?,
+            actor_id: r.get(5)?,
+            user_id: r.get(6)?,
+            login_id: r.get(7)?,
+            method: r.get(8)?,
+            device: r.get(9)?,
+            geo: r.get(10)?,
+            remote_address: r.get(11)?,
+            tenants: serde_json::from_str(&tenants).unwrap_or_default(),
+            data: serde_json::from_str(&data).unwrap_or(Value::Object(Default::default())),
+        },
+    })
+}
+
+/// One page of the events matching `f` (newest first unless `oldest_first`), and how many
+/// match in all.
+pub fn search(conn: &Connection, f: &Filter, oldest_first: bool, offset: i64, limit: i64) -> rusqlite::Result<(Vec<Stored>, i64)> {
+    let (wh, mut args) = where_clause(f);
+    let total: i64 = conn.prepare(&format!("SELECT COUNT(*) FROM audit_events WHERE {wh}"))?.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+    if total == 0 || offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let dir = if oldest_first { "ASC" } else { "DESC" };
+    args.push(limit.into());
+    args.push(offset.into());
+    let n = args.len();
+    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE {wh} ORDER BY occurred {dir}, id {dir} LIMIT ?{} OFFSET ?{n}", n - 1);
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(args.iter()), read_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+/// The time bucket analytics group by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    Day,
+    Week,
+    Month,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian (H. Hinnant).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Bucket {
+    /// The first day (days since epoch, UTC) of the bucket holding `day`. Weeks start on
+    /// Monday (ISO); 1970-01-01 was a Thursday.
+    pub fn start_day(self, day: i64) -> i64 {
+        match self {
+            Bucket::Day => day,
+            Bucket::Week => day - (day + 3).rem_euclid(7),
+            Bucket::Month => {
+                let (y, m, _) = civil_from_days(day);
+                days_from_civil(y, m, 1)
+            }
+        }
+    }
+}
+
+/// Which dimensions analytics groups by.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GroupBy {
+    pub action: bool,
+    pub device: bool,
+    pub method: bool,
+    pub geo: bool,
+    pub tenant: bool,
+    pub created: Option<Bucket>,
+    /// Also count distinct users per group (G4).
+    pub distinct_users: bool,
+}
+
+/// One analytics row. Dimensions not grouped by are empty; `bucket_start_ms` is set only
+/// when grouping by time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    pub action: String,
+    pub device: String,
+    pub method: String,
+    pub geo: String,
+    pub tenant: String,
+    pub bucket_start_ms: Option<i64>,
+    pub count: i64,
+    pub distinct_users: Option<i64>,
+}
+
+/// Interns the few distinct strings of a column so the per-row work is a lookup, not an
+/// allocation.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, v: ValueRef<'_>) -> u32 {
+        let s = match v {
+            ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or(""),
+            _ => "",
+        };
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.ids.insert(s.to_owned(), i);
+        self.names.push(s.to_owned());
+        i
+    }
+}
+
+type Key = (u32, u32, u32, u32, u32, i64);
+
+/// Counts the events matching `f` per group, in one pass over the matching rows. Only the
+/// grouped columns are read; the raw `tenants` arrays are grouped first and split into one
+/// row per tenant at the end (an event with two tenants counts once for each), so the JSON
+/// is parsed once per distinct array rather than once per event.
+pub fn aggregate(conn: &Connection, f: &Filter, g: &GroupBy) -> rusqlite::Result<Vec<Aggregate>> {
+    let (wh, args) = where_clause(f);
+    let col = |on: bool, c: &str| if on { c.to_owned() } else { "''".to_owned() };
+    let sql = format!(
+        "SELECT {}, {}, {}, {}, {}, {}, {} FROM audit_events WHERE {wh}",
+        col(g.action, "action"),
+        col(g.device, "device"),
+        col(g.method, "method"),
+        col(g.geo, "geo"),
+        if g.tenant { "tenants" } else { "'[]'" },
+        if g.created.is_some() { "occurred" } else { "0" },
+        col(g.distinct_users, "user_id"),
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args.iter()))?;
+    let mut dims: [Interner; 5] = Default::default();
+    let mut users = Interner::default();
+    let mut counts: HashMap<Key, (i64, Option<std::collections::HashSet<u32>>)> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let bucket = match g.created {
+            Some(b) => b.start_day(r.get::<_, i64>(5)?.div_euclid(DAY_MS)),
+            None => 0,
+        };
+        let key = (dims[0].id(r.get_ref(0)?), dims[1].id(r.get_ref(1)?), dims[2].id(r.get_ref(2)?), dims[3].id(r.get_ref(3)?), dims[4].id(r.get_ref(4)?), bucket);
+        let entry = counts.entry(key).or_insert_with(|| (0, g.distinct_users.then(Default::default)));
+        entry.0 += 1;
+        if let Some(set) = entry.1.as_mut() {
+            set.insert(users.id(r.get_ref(6)?));
+        }
+    }
+    // Split tenant arrays and merge rows that now share a key.
+    let mut merged: HashMap<(u32, u32, u32, u32, String, i64), (i64, Option<std::collections::HashSet<u32>>)> = HashMap::new();
+    for ((a, d, m, geo, t, b), (n, set)) in counts {
+        let tenants: Vec<String> = if g.tenant { serde_json::from_str(&dims[4].names[t as usize]).unwrap_or_default() } else { Vec::new() };
+        let tenants = if tenants.is_empty() { vec![String::new()] } else { tenants };
+        for tenant in tenants {
+            let e = merged.entry((a, d, m, geo, tenant, b)).or_insert_with(|| (0, g.distinct_users.then(Default::default)));
+            e.0 += n;
+            if let (Some(into), Some(from)) = (e.1.as_mut(), set.as_ref()) {
+                into.extend(from.iter().copied());
+            }
+        }
+    }
+    let mut out: Vec<Aggregate> = merged
+        .into_iter()
+        .map(|((a, d, m, geo, tenant, b), (n, set))| Aggregate {
+            action: dims[0].names[a as usize].clone(),
+            device: dims[1].names[d as usize].clone(),
+            method: dims[2].names[m as usize].clone(),
+            geo: dims[3].names[geo as usize].clone(),
+            tenant,
+            bucket_start_ms: g.created.map(|_| b * DAY_MS),
+            count: n,
+            // Events without a user (e.g. project settings changes) are not users.
+            distinct_users: set.map(|s| s.iter().filter(|u| !users.names[**u as usize].is_empty()).count() as i64),
+        })
+        .collect();
+    // Chronological, then the largest groups first; names break ties so output is stable.
+    out.sort_by(|x, y| {
+        x.bucket_start_ms
+            .cmp(&y.bucket_start_ms)
+            .then(y.count.cmp(&x.count))
+            .then_with(|| (&x.action, &x.method, &x.device, &x.geo, &x.tenant).cmp(&(&y.action, &y.method, &y.device, &y.geo, &y.tenant)))
+    });
+    Ok(out)
+}
+
+/// The oldest event time of a project, if it has any events.
+pub fn oldest(conn: &Connection, project_id: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT MIN(occurred) FROM audit_events WHERE project_id=?1")?.query_row(params![project_id], |r| r.get(0))
 }
