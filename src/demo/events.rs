@@ -219,11 +219,11 @@ fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>,
         None if rng.random_bool(0.4) => now - (SPAN_DAYS + rng.random_range(1..600)) * DAY,
         None => now - ((1.0 - rng.random::<f64>().sqrt()) * SPAN_DAYS as f64 * DAY as f64) as i64,
     };
-    let disabled = doc.and_then(|d| d.get("status")).and_then(Value::as_str) == Some("disabled");
+    let status = doc.and_then(|d| d.get("status")).and_then(Value::as_str);
     let class = rng.random_range(0..100);
-    let active_until = if class < 8 {
+    let active_until = if class < 8 || status == Some("invited") {
         created_ms // never signs in after sign-up
-    } else if class < 24 || disabled {
+    } else if class < 24 || status == Some("disabled") {
         now - rng.random_range(31..220) * DAY
     } else {
         now
@@ -247,7 +247,7 @@ fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>,
         mfa: method == M_PASSWORD && rng.random_bool(0.25),
         provider,
         passkey_from,
-        rate: 0.04 + 0.55 * u * u,
+        rate: 0.08 + 1.2 * u * u,
         active_until,
         sign_up_method: doc
             .and_then(|d| d.get("signUpMethod"))
@@ -303,7 +303,8 @@ fn baseline(rng: &mut StdRng, p: &Profile, idx: u32, now: i64, globex_expiry: i6
             out.push(rec(t - rng.random_range(30_000..200_000), A_START, p.method, p.device, 0, tenant, 0, 1));
         }
         out.push(rec(t, A_CREATED, m, p.device, 0, tenant, 0, 0));
-        if p.self_signup {
+        // Users who never sign in (invited, or abandoned right after sign-up) get no session.
+        if p.self_signup && p.active_until > p.created_ms {
             out.push(rec(t + 2_000, A_OK, p.method, p.device, 0, tenant, 0, 1));
         }
     }
@@ -420,6 +421,7 @@ fn person(user_id: &str) -> (&'static str, &'static str) {
 }
 
 pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
     let now = s.now_ms;
     let prod = s.prod.clone();
     let staging = s.staging.clone();
@@ -512,6 +514,7 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     plant_admin_history(s, &mut pl, &profiles)?;
     let mut planted = pl.out;
     planted.sort_by_key(|e| e.occurred);
+    let planted_len = planted.len();
 
     // --- Insert, merging the two time-sorted streams.
     let globex_msg = globex_message(globex_expiry);
@@ -540,6 +543,7 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     }
     drop(ins);
 
+    let inserted = recs.len() + planted_len + st.out.len();
     // --- G3: each user's last successful sign-in, on the user document.
     for (user_id, t) in last_login {
         if let Some(mut doc) = docs::get(s.conn, &prod, "users", &user_id)? {
@@ -549,6 +553,7 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
             }
         }
     }
+    tracing::info!(events = inserted, ms = started.elapsed().as_millis() as u64, "seeded the demo audit events");
     Ok(())
 }
 
@@ -728,19 +733,26 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
     pl.admin(now - 16 * DAY, "UserModified", "admin@acme.example", alice, &at,
         json!({"changed": ["userTenants.roleNames"], "tenantId": "T-acme", "old": {"roleNames": ["member"]}, "new": {"roleNames": ["member", "TenantAdmin"]}}));
 
-    // user_abc123: the compromise (P132).
+    // user_abc123: the compromise (P132). The new e-mail is the one the user document holds
+    // now (the attacker's), when the users step stored one.
     let abc = person("U-abc123");
+    let abc_t = tenants_of("U-abc123");
+    let abc_t: Vec<&str> = abc_t.iter().take(1).map(String::as_str).collect();
+    let new_email = docs::get(s.conn, &s.prod, "users", "U-abc123")?
+        .and_then(|d| d.get("email").and_then(Value::as_str).map(str::to_owned))
+        .filter(|e| e != "chris.abbott@example.com")
+        .unwrap_or_else(|| "c.abbott.secure@protonmail.example".to_owned());
     let ct = now - 4 * DAY;
     for k in 0..6 {
-        pl.login(ct + k * 45_000, "LoginFailed", abc, "password", "Mobile", "NG", "41.203.72.15", &[], json!({"factor": "first", "error_message": "Invalid password", "city": "Lagos"}));
+        pl.login(ct + k * 45_000, "LoginFailed", abc, "password", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "error_message": "Invalid password", "city": "Lagos"}));
     }
-    pl.login(ct + 6 * 45_000 + 30_000, "LoginSucceed", abc, "password", "Mobile", "NG", "41.203.72.15", &[], json!({"factor": "first", "city": "Lagos"}));
-    pl.login(ct + 9 * MIN, "UserModified", abc, "", "Mobile", "NG", "41.203.72.15", &[],
-        json!({"changed": ["email"], "old": {"email": "chris.abbott@example.com"}, "new": {"email": "c.abbott.secure@protonmail.example"}, "city": "Lagos"}));
-    pl.login(ct + 12 * MIN, "UserModified", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &[],
+    pl.login(ct + 6 * 45_000 + 30_000, "LoginSucceed", abc, "password", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "city": "Lagos"}));
+    pl.login(ct + 9 * MIN, "UserModified", abc, "", "Mobile", "NG", "41.203.72.15", &abc_t,
+        json!({"changed": ["email"], "old": {"email": "chris.abbott@example.com"}, "new": {"email": new_email}, "city": "Lagos"}));
+    pl.login(ct + 12 * MIN, "UserModified", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &abc_t,
         json!({"changed": ["webauthn"], "operation": "passkey added", "deviceName": "Pixel 7", "city": "Lagos"}));
-    pl.login(ct + 13 * MIN, "LoginSucceed", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &[], json!({"factor": "first", "city": "Lagos"}));
-    pl.login(now - 2 * DAY - 5 * HOUR, "LoginSucceed", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &[], json!({"factor": "first", "city": "Lagos"}));
+    pl.login(ct + 13 * MIN, "LoginSucceed", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "city": "Lagos"}));
+    pl.login(now - 2 * DAY - 5 * HOUR, "LoginSucceed", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "city": "Lagos"}));
 
     // Deleted users: a short life, then removal by an admin.
     const REASONS: [&str; 3] = ["account closure requested", "duplicate account", "spam sign-up"];
