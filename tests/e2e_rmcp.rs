@@ -1,9 +1,9 @@
 //! End to end against the real `idmcp` binary, driven by rmcp's own client.
 //!
-//! Each test starts `idmcp serve --demo` on a fresh temporary store and a free loopback port,
+//! The test starts `idmcp serve --demo` on a fresh temporary store and a free loopback port,
 //! reads the demo admin's token from its stderr, and talks to it over streamable HTTP (both
 //! protocol eras: legacy `initialize` and 2026-07-28 stateless) and over stdio (a child process
-//! with `IDMCP_TOKEN`). The servers are killed when the test ends, pass or fail.
+//! with `IDMCP_TOKEN`, on the same store). The server is killed when the test ends, pass or fail.
 //!
 //! Nothing but the Rust toolchain is needed: the HTTP status checks use a raw TCP request.
 
@@ -100,13 +100,20 @@ fn start_server() -> Server {
     for _ in 0..3 {
         match try_start_server() {
             Ok(s) => return s,
-            Err(e) => last = e,
+            // The port was taken between choosing and binding it: try another one.
+            Err(Start::Exited(e)) => last = e,
+            Err(Start::Failed(e)) => panic!("idmcp serve --demo did not start: {e}"),
         }
     }
     panic!("idmcp serve --demo did not start: {last}");
 }
 
-fn try_start_server() -> Result<Server, String> {
+enum Start {
+    Exited(String),
+    Failed(String),
+}
+
+fn try_start_server() -> Result<Server, Start> {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut child = Command::new(BIN)
@@ -118,7 +125,7 @@ fn try_start_server() -> Result<Server, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {BIN}: {e}"))?;
+        .map_err(|e| Start::Failed(format!("cannot run {BIN}: {e}")))?;
     let stderr = Arc::new(Mutex::new(String::new()));
     let (tx, rx) = mpsc::channel::<String>();
     {
@@ -138,17 +145,17 @@ fn try_start_server() -> Result<Server, String> {
         });
     }
     let mut server = Server { child, port, token: String::new(), dir, stderr };
-    server.token = match rx.recv_timeout(Duration::from_secs(120)) {
+    server.token = match rx.recv_timeout(Duration::from_secs(600)) {
         Ok(t) => t,
-        Err(_) => return Err(format!("no `{TOKEN_PREFIX}…` line on stderr; stderr was:\n{}", server.log())),
+        Err(_) => return Err(Start::Failed(format!("no `{TOKEN_PREFIX}…` line on stderr within 600 s; stderr was:\n{}", server.log()))),
     };
     if !server.token.starts_with("idmcp_") {
-        return Err(format!("the demo token {:?} does not look like an idmcp token", server.token));
+        return Err(Start::Failed(format!("the demo token {:?} does not look like an idmcp token", server.token)));
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(Some(status)) = server.child.try_wait() {
-            return Err(format!("server exited with {status}; stderr:\n{}", server.log()));
+            return Err(Start::Exited(format!("server exited with {status}; stderr:\n{}", server.log())));
         }
         if let Ok(r) = http(port, "GET", "/healthz", &[], "") {
             if r.status == 200 {
@@ -156,7 +163,7 @@ fn try_start_server() -> Result<Server, String> {
             }
         }
         if Instant::now() > deadline {
-            return Err(format!("/healthz never answered 200; stderr:\n{}", server.log()));
+            return Err(Start::Failed(format!("/healthz never answered 200; stderr:\n{}", server.log())));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -390,35 +397,37 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tests
+// The test. One server serves every phase: seeding the demo company is the expensive part
+// (hundreds of thousands of audit events), so it is done once.
 
 #[test]
-fn http_both_eras_with_rmcp_client() {
+fn end_to_end_with_rmcp_client() {
     let server = start_server();
-    rt().block_on(async {
+    let rt = rt();
+
+    // HTTP, legacy `initialize` then 2026-07-28 stateless.
+    rt.block_on(async {
         for era in [Era::Legacy, Era::Modern] {
             let client = http_client(&server, era).await;
             check_mcp_surface(&client, &format!("HTTP {era:?}")).await;
             client.cancel().await.unwrap();
         }
     });
-}
 
-#[test]
-fn stdio_both_eras_with_rmcp_client() {
-    let server = start_server();
-    rt().block_on(async {
+    // stdio (a child process with IDMCP_TOKEN), both eras, on the same store.
+    rt.block_on(async {
         for era in [Era::Legacy, Era::Modern] {
             let client = stdio_client(server.data_dir(), &server.token, era).await;
             check_mcp_surface(&client, &format!("stdio {era:?}")).await;
             client.cancel().await.unwrap();
         }
     });
+
+    http_requires_a_valid_bearer_token(&server, &rt);
+    token_create_prints_exactly_one_line(&server, &rt);
 }
 
-#[test]
-fn http_requires_a_valid_bearer_token() {
-    let server = start_server();
+fn http_requires_a_valid_bearer_token(server: &Server, rt: &tokio::runtime::Runtime) {
     let port = server.port;
 
     let health = http(port, "GET", "/healthz", &[], "").unwrap();
@@ -431,7 +440,11 @@ fn http_requires_a_valid_bearer_token() {
 
     let wrong = post_mcp(port, Some("Bearer idmcp_thisIsNotAValidToken"));
     assert_eq!(wrong.status, 401, "a wrong token must give 401, got {} {}", wrong.status, wrong.body);
-    assert!(wrong.header("WWW-Authenticate").is_some_and(|c| c.to_ascii_lowercase().starts_with("bearer")), "wrong token: no Bearer challenge: {:?}", wrong.headers);
+    assert!(
+        wrong.header("WWW-Authenticate").is_some_and(|c| c.to_ascii_lowercase().starts_with("bearer")),
+        "wrong token: no Bearer challenge: {:?}",
+        wrong.headers
+    );
 
     let not_bearer = post_mcp(port, Some(&format!("Basic {}", server.token)));
     assert_eq!(not_bearer.status, 401, "a non-Bearer Authorization must give 401, got {}", not_bearer.status);
@@ -440,7 +453,7 @@ fn http_requires_a_valid_bearer_token() {
     assert_eq!(good.status, 200, "the demo token must be accepted, got {} {}", good.status, good.body);
 
     // The rmcp client with a wrong token fails to connect instead of hanging.
-    rt().block_on(async {
+    rt.block_on(async {
         let config = StreamableHttpClientTransportConfig::with_uri(server.url()).auth_header("idmcp_wrong");
         let r = tokio::time::timeout(
             Duration::from_secs(60),
@@ -451,11 +464,12 @@ fn http_requires_a_valid_bearer_token() {
         assert!(r.is_err(), "a client with a wrong token connected");
     });
 
-    // A stdio server refuses to start with a bad token.
+    // A stdio server refuses to start with a bad token, and says nothing on the protocol channel.
     let out = Command::new(BIN)
         .args(["serve", "--stdio", "--data-dir"])
         .arg(server.data_dir())
         .env("IDMCP_TOKEN", "idmcp_wrong")
+        .env("RUST_LOG", "error")
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -463,11 +477,9 @@ fn http_requires_a_valid_bearer_token() {
     assert!(out.stdout.is_empty(), "serve --stdio wrote to stdout while refusing: {:?}", String::from_utf8_lossy(&out.stdout));
 }
 
-#[test]
-fn token_create_prints_exactly_one_line() {
-    let server = start_server();
+fn token_create_prints_exactly_one_line(server: &Server, rt: &tokio::runtime::Runtime) {
     // Works while the server runs on the same store.
-    let out = Command::new(BIN).args(["token", "create", "--email", ADMIN, "--data-dir"]).arg(server.data_dir()).output().unwrap();
+    let out = Command::new(BIN).args(["token", "create", "--email", ADMIN, "--data-dir"]).arg(server.data_dir()).env("RUST_LOG", "error").output().unwrap();
     assert!(out.status.success(), "token create failed: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -479,7 +491,7 @@ fn token_create_prints_exactly_one_line() {
     // The new token works over HTTP and over stdio.
     let good = post_mcp(server.port, Some(&format!("Bearer {token}")));
     assert_eq!(good.status, 200, "the created token was refused over HTTP: {} {}", good.status, good.body);
-    rt().block_on(async {
+    rt.block_on(async {
         let client = stdio_client(server.data_dir(), token, Era::Modern).await;
         let who = ok_structured(&call(&client, "session", json!({"operation": "whoami"})).await, "whoami via created token");
         assert_eq!(who["principal"]["email"], ADMIN);
@@ -487,7 +499,12 @@ fn token_create_prints_exactly_one_line() {
     });
 
     // An unknown Descoper: failure, nothing on stdout.
-    let out = Command::new(BIN).args(["token", "create", "--email", "nobody@nowhere.example", "--data-dir"]).arg(server.data_dir()).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["token", "create", "--email", "nobody@nowhere.example", "--data-dir"])
+        .arg(server.data_dir())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "token create for an unknown e-mail succeeded");
     assert!(out.stdout.is_empty(), "token create printed to stdout on failure: {:?}", String::from_utf8_lossy(&out.stdout));
 }
