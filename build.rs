@@ -4,9 +4,18 @@
 fn main() {
     // The directory itself, so that new files trigger a rebuild too.
     println!("cargo::rerun-if-changed=operations");
+    // Tests of the build itself may point the catalog at another folder.
+    println!("cargo::rerun-if-env-changed=IDMCP_OPERATIONS_DIR");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let ops = std::path::Path::new(&manifest).join("operations");
+    let ops = match std::env::var_os("IDMCP_OPERATIONS_DIR") {
+        Some(dir) => {
+            let dir = std::path::PathBuf::from(dir);
+            println!("cargo::rerun-if-changed={}", dir.display());
+            dir
+        }
+        None => std::path::Path::new(&manifest).join("operations"),
+    };
     if let Err(diags) = idmcp_codegen::generate(&ops, "operations", &out.join("operations.rs")) {
         for d in diags.sorted() {
             println!("cargo::error={d}");

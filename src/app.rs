@@ -3,6 +3,9 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use std::sync::OnceLock;
+
+use crate::session::channel::Channel;
 use crate::store::Store;
 
 /// Settings that shape behaviour, fixed at start-up.
@@ -12,11 +15,13 @@ pub struct Config {
     pub public_url: String,
     /// Length of a write window in seconds (at most 15 minutes).
     pub write_window_secs: i64,
+    /// Where passcodes go.
+    pub channel: Channel,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { public_url: "http://127.0.0.1:7337".into(), write_window_secs: 15 * 60 }
+        Self { public_url: "http://127.0.0.1:7337".into(), write_window_secs: 15 * 60, channel: Channel::Console }
     }
 }
 
@@ -49,4 +54,12 @@ pub struct App {
     pub store: Store,
     pub config: Config,
     pub clock: Clock,
+    /// The journal's group-commit queue, once the runtime has started it.
+    pub journal: OnceLock<crate::journal::Queue>,
+}
+
+impl App {
+    pub fn new(store: Store, config: Config, clock: Clock) -> Self {
+        Self { store, config, clock, journal: OnceLock::new() }
+    }
 }

@@ -15,7 +15,40 @@ use crate::catalog::{self, Class, Exec, Op};
 use crate::engine::{Ctx, verb};
 use crate::error::ApiError;
 use crate::journal::{self, Entry};
-use crate::store::principals::{self, Principal};
+use crate::session::approvals::{self, Request};
+use crate::session::channel::Delivery;
+use crate::store::principals::{self, Principal, Project};
+
+/// An approval waiting for the human: what the agent is told (never the passcode).
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub approval_id: String,
+    pub url: String,
+    /// Epoch seconds.
+    pub expires_at: i64,
+    pub channel: String,
+    /// True when an identical request was already pending (no new passcode was sent).
+    pub reused: bool,
+    pub summary: String,
+}
+
+impl Pending {
+    pub fn message(&self) -> String {
+        let sent = if self.reused {
+            format!("An identical request is already waiting for approval; its passcode was sent earlier to {}.", self.channel)
+        } else {
+            format!("A one-time passcode was sent to the user through {}.", self.channel)
+        };
+        format!(
+            "Not executed: this write needs a human's approval ({}). {sent} Ask the user to open {} and enter the passcode there              (never ask them to tell you the passcode; it expires at epoch {}). Once approved, call the same operation again with exactly the same arguments: it will run once, within the write window.",
+            self.summary, self.url, self.expires_at
+        )
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"status": "approval_required", "approvalId": self.approval_id, "approvalUrl": self.url, "expiresAt": self.expires_at, "message": self.message()})
+    }
+}
 
 /// Why a call did not produce a result. Each variant's message tells the agent what to do.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +59,8 @@ pub enum CallError {
     WrongTool(String),
     #[error("{0}")]
     InvalidArguments(String),
-    #[error("{0}")]
-    NotElevated(String),
+    #[error("{}", .0.message())]
+    ApprovalRequired(Pending),
     #[error("{}: {}", .0.error_code, .0.error_message)]
     Api(ApiError),
 }
@@ -43,7 +76,7 @@ impl CallError {
         match self {
             CallError::UnknownOperation(_) | CallError::WrongTool(_) => "unknown_operation",
             CallError::InvalidArguments(_) => "invalid_arguments",
-            CallError::NotElevated(_) => "refused_read_only",
+            CallError::ApprovalRequired(_) => "approval_required",
             CallError::Api(_) => "error",
         }
     }
@@ -169,16 +202,29 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
     entry.session = session.key.clone();
     entry.project_id = project.as_ref().map(|p| p.id.clone()).unwrap_or_default();
 
-    // Gate: a write runs only inside an active write window.
+    // Gate: a write runs only as a request a human approved, once, inside its window.
+    let mut approved: Option<(String, usize)> = None;
     if def.class == Class::Write {
-        let open = session.elevated_until.is_some_and(|until| until > now);
-        if !open {
-            return Err(CallError::NotElevated(format!(
-                "`{}.{}` is a write and this session is read-only. Writes need a human's approval: call the `session` tool with {{\"operation\": \"elevate\", \"args\": {{\"bucket\": \"{}\", \"operation\": \"{}\", \"args\": {}}}}} and follow the link it returns.",
-                def.tool, def.name, def.tool, def.name, args
-            )));
+        let Some(project) = project.as_ref() else {
+            return Err(ApiError::invalid("no project is selected: call the session tool with `listProjects`, then `selectProject`").into());
+        };
+        let req = Request::new(def.tool, def.name, &args);
+        match approvals::executable(&conn, &session.key, &project.id, &req, now).map_err(ApiError::from)? {
+            Some((id, index)) => {
+                entry.approval_id = id.clone();
+                approved = Some((id, index));
+            }
+            None => {
+                // We hold the writer, so the approval's journal record is appended here.
+                let (record, started) = start_approval(app, &conn, principal, &session.key, project, &[(op, args)], now);
+                if let Some(record) = record {
+                    journal::append_in(&conn, &record).map_err(ApiError::from)?;
+                }
+                let pending = started?;
+                entry.approval_id = pending.approval_id.clone();
+                return Err(CallError::ApprovalRequired(pending));
+            }
         }
-        entry.approval_id = session.approval_id.clone().unwrap_or_default();
     }
 
     let mut ctx = Ctx { app: app.clone(), principal: principal.clone(), session, project, now_ms: now, conn };
@@ -191,7 +237,10 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
             // The write and its audit record commit together, or not at all.
             entry.outcome = "ok".into();
             entry.duration_us = 0;
-            let committed = journal::append_in(&ctx.conn, entry).and_then(|_| ctx.conn.execute_batch("COMMIT"));
+            let (id, index) = approved.expect("a write only executes with an approval");
+            let committed = approvals::mark_used(&ctx.conn, &id, index)
+                .and_then(|_| journal::append_in(&ctx.conn, entry))
+                .and_then(|_| ctx.conn.execute_batch("COMMIT"));
             if let Err(e) = committed {
                 let _ = ctx.conn.execute_batch("ROLLBACK");
                 return Err(ApiError::from(e).into());
@@ -218,4 +267,65 @@ async fn execute(op: Op, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError> 
         Exec::Verb(v) => verb::run(v, ctx, args),
         Exec::Handler(h) => h(ctx, args).await,
     }
+}
+
+/// Records a pending approval for `items` (or finds the identical pending one) and sends its
+/// passcode out of band. Used by the gate and by `session elevate`. Returns the journal record
+/// to append (the caller knows which connection may append it) and the outcome.
+pub fn start_approval(
+    app: &App,
+    conn: &rusqlite::Connection,
+    principal: &Principal,
+    session_key: &str,
+    project: &Project,
+    items: &[(Op, Value)],
+    now: i64,
+) -> (Option<Entry>, Result<Pending, CallError>) {
+    match approvals::locked_until(conn, &principal.descoper_id, now) {
+        Err(e) => return (None, Err(ApiError::from(e).into())),
+        Ok(Some(until)) => {
+            let e = Entry::new(now, "approval_refused_locked", principal).outcome("locked");
+            let err = ApiError::forbidden(format!(
+                "approvals are locked for {} after too many wrong passcodes, until epoch {}; try again later",
+                principal.email,
+                until / 1000
+            ));
+            return (Some(e), Err(err.into()));
+        }
+        Ok(None) => {}
+    }
+    let requests: Vec<Request> = items.iter().map(|(op, a)| Request::new(op.def().tool, op.def().name, a)).collect();
+    let shown: Vec<Value> = items
+        .iter()
+        .map(|(op, a)| json!({"bucket": op.def().tool, "operation": op.def().name, "target": approvals::target_of(a), "args": redact(*op, a)}))
+        .collect();
+    let summary = items
+        .iter()
+        .map(|(op, a)| format!("{}.{} on {}", op.def().tool, op.def().name, approvals::target_of(a)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let display = json!({"project": {"id": project.id, "name": project.name}, "principal": principal.email, "items": shown});
+    let created = match approvals::request(conn, principal, session_key, &project.id, requests, display, now) {
+        Ok(c) => c,
+        Err(e) => return (None, Err(ApiError::from(e).into())),
+    };
+    let a = &created.approval;
+    let url = format!("{}/approve/{}", app.config.public_url.trim_end_matches('/'), a.id);
+    let mut e = Entry::new(now, "approval_requested", principal);
+    e.session = session_key.to_owned();
+    e.project_id = project.id.clone();
+    e.approval_id = a.id.clone();
+    e.outcome = if created.otp.is_some() { "sent".into() } else { "reused".into() };
+    e.detail = json!({"requests": items.iter().map(|(op, _)| format!("{}.{}", op.def().tool, op.def().name)).collect::<Vec<_>>()});
+    if let Some(code) = &created.otp {
+        let d = Delivery { approval_id: &a.id, email: &principal.email, otp: code, expires_at: a.expires / 1000, url: &url, summary: &summary };
+        if let Err(why) = app.config.channel.deliver(&d) {
+            let _ = approvals::end_approval(conn, &a.id);
+            e.outcome = "delivery_failed".into();
+            let err = ApiError::internal(format!("the passcode could not be delivered ({why}); the approval was cancelled"));
+            return (Some(e), Err(err.into()));
+        }
+    }
+    let pending = Pending { approval_id: a.id.clone(), url, expires_at: a.expires / 1000, channel: app.config.channel.describe(), reused: created.otp.is_none(), summary };
+    (Some(e), Ok(pending))
 }

@@ -1,9 +1,19 @@
-//! idmcp's own audit journal: one record per MCP request, refusal, sign-in, project switch and
-//! write. A write's record is appended inside the write's transaction; everything else is
-//! appended on its own. Values are stored redacted (secrets masked, control characters encoded).
+//! idmcp's own audit journal: one record per MCP request, refusal, sign-in, project switch,
+//! approval step and write; append-only and hash-chained, so `idmcp audit verify` finds any
+//! edited, deleted, inserted or reordered record.
+//!
+//! A write's record is appended inside the write's own transaction. Everything else goes
+//! through a group-commit queue (one transaction per batch, bounded delay, flushed on
+//! shutdown), so a read never pays a disk flush of its own. Values are stored redacted
+//! (secrets masked by the dispatch path, control characters encoded here).
 
-use rusqlite::{Connection, params};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::app::App;
 use crate::store::principals::Principal;
@@ -32,7 +42,7 @@ impl Entry {
             occurred,
             company_id: p.company_id.clone(),
             principal: p.email.clone(),
-            session: String::new(),
+            session: p.credential.clone(),
             project_id: String::new(),
             kind: kind.into(),
             tool: String::new(),
@@ -47,17 +57,21 @@ impl Entry {
 
     /// A record for a request with no authenticated principal.
     pub fn anonymous(occurred: i64, kind: &str) -> Self {
-        let mut e = Self::new(occurred, kind, &Principal {
-            descoper_id: String::new(),
-            email: String::new(),
-            name: String::new(),
+        Self {
+            occurred,
             company_id: String::new(),
-            company_name: String::new(),
-            is_admin: false,
-            credential: String::new(),
-        });
-        e.outcome = "denied".into();
-        e
+            principal: String::new(),
+            session: String::new(),
+            project_id: String::new(),
+            kind: kind.into(),
+            tool: String::new(),
+            operation: String::new(),
+            outcome: "denied".into(),
+            duration_us: 0,
+            approval_id: String::new(),
+            correlation_id: String::new(),
+            detail: json!({}),
+        }
     }
 
     pub fn tool(mut self, t: &str) -> Self {
@@ -69,6 +83,11 @@ impl Entry {
         self.operation = o.into();
         self
     }
+
+    pub fn outcome(mut self, o: &str) -> Self {
+        self.outcome = o.into();
+        self
+    }
 }
 
 /// Encodes CR, LF and other control characters so a record can never forge a log line.
@@ -76,34 +95,174 @@ pub fn clean(s: &str) -> String {
     s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
-/// Appends inside the caller's open transaction.
-pub fn append_in(conn: &Connection, e: &Entry) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO journal (occurred, company_id, principal, session, project_id, kind, tool, operation, outcome, duration_us, approval_id, correlation_id, detail) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-    )?
-    .execute(params![
-        e.occurred,
-        e.company_id,
+/// The stored fields of a record, in chain order.
+struct Row {
+    seq: i64,
+    fields: [String; 13],
+    prev_hash: String,
+    hash: String,
+}
+
+fn chain_hash(prev: &str, seq: i64, fields: &[String; 13]) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(seq.to_string().as_bytes());
+    for f in fields {
+        // Length-prefixed, so no two field lists hash alike.
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+fn fields_of(e: &Entry) -> [String; 13] {
+    [
+        e.occurred.to_string(),
+        e.company_id.clone(),
         clean(&e.principal),
-        e.session,
-        e.project_id,
-        e.kind,
+        clean(&e.session),
+        e.project_id.clone(),
+        clean(&e.kind),
         clean(&e.tool),
         clean(&e.operation),
-        e.outcome,
-        e.duration_us,
-        e.approval_id,
+        clean(&e.outcome),
+        e.duration_us.to_string(),
+        clean(&e.approval_id),
         clean(&e.correlation_id),
         clean(&e.detail.to_string()),
-    ])?;
+    ]
+}
+
+/// Appends inside the caller's transaction (the caller holds the writer).
+pub fn append_in(conn: &Connection, e: &Entry) -> rusqlite::Result<()> {
+    let last: Option<(i64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, String::new()),
+    };
+    let f = fields_of(e);
+    let hash = chain_hash(&prev, seq, &f);
+    conn.prepare_cached(
+        "INSERT INTO journal (seq, occurred, company_id, principal, session, project_id, kind, tool, operation, outcome, duration_us, approval_id, correlation_id, detail, prev_hash, hash) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+    )?
+    .execute(params![seq, e.occurred, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], e.duration_us, f[10], f[11], f[12], prev, hash])?;
     Ok(())
 }
 
-/// Appends on the writer connection; a failure is logged, never shown to the caller.
+/// Messages to the group-commit task.
+pub enum Msg {
+    Entry(Box<Entry>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue handle kept in [`App`].
+pub type Queue = mpsc::UnboundedSender<Msg>;
+
+/// Starts the group-commit task; records wait at most ~10 ms before their batch commits.
+pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let task = tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = Vec::new();
+            let mut flushes = Vec::new();
+            let take = |m: Msg, batch: &mut Vec<Entry>, flushes: &mut Vec<oneshot::Sender<()>>| match m {
+                Msg::Entry(e) => batch.push(*e),
+                Msg::Flush(f) => flushes.push(f),
+            };
+            take(first, &mut batch, &mut flushes);
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(10);
+            while batch.len() < 1000 && flushes.is_empty() {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(m)) => take(m, &mut batch, &mut flushes),
+                    _ => break,
+                }
+            }
+            if !batch.is_empty() {
+                let conn = app.store.writer().await;
+                let r = crate::store::in_tx(&conn, |c| batch.iter().try_for_each(|e| append_in(c, e)));
+                if let Err(err) = r {
+                    tracing::error!(error = %err, records = batch.len(), "cannot append to the audit journal");
+                }
+            }
+            for f in flushes {
+                let _ = f.send(());
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// Queues a record (or writes it at once when no queue runs, e.g. in CLI commands).
 pub async fn append(app: &App, e: &Entry) {
+    if let Some(q) = app.journal.get() {
+        if q.send(Msg::Entry(Box::new(e.clone()))).is_ok() {
+            return;
+        }
+    }
     let conn = app.store.writer().await;
-    if let Err(err) = append_in(&conn, e) {
+    if let Err(err) = crate::store::in_tx(&conn, |c| append_in(c, e)) {
         tracing::error!(error = %err, kind = %e.kind, "cannot append to the audit journal");
     }
+}
+
+/// Waits until every queued record is committed.
+pub async fn flush(app: &App) {
+    if let Some(q) = app.journal.get() {
+        let (tx, rx) = oneshot::channel();
+        if q.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// Walks the chain; `Err((seq, why))` names the first record that does not verify.
+pub fn verify(conn: &Connection) -> rusqlite::Result<Result<usize, (i64, String)>> {
+    let mut st = conn.prepare(
+        "SELECT seq, occurred, company_id, principal, session, project_id, kind, tool, operation, outcome, duration_us, approval_id, correlation_id, detail, prev_hash, hash FROM journal ORDER BY seq",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(Row {
+            seq: r.get(0)?,
+            fields: [
+                r.get::<_, i64>(1)?.to_string(),
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get::<_, i64>(10)?.to_string(),
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+            ],
+            prev_hash: r.get(14)?,
+            hash: r.get(15)?,
+        })
+    })?;
+    let mut prev = String::new();
+    let mut expected_seq = 1;
+    let mut n = 0;
+    for row in rows {
+        let row = row?;
+        if row.seq != expected_seq {
+            return Ok(Err((row.seq, format!("sequence gap: expected record {expected_seq}, found {} (a record was deleted or inserted)", row.seq))));
+        }
+        if row.prev_hash != prev {
+            return Ok(Err((row.seq, "the link to the previous record is broken (a record before it was changed, removed or reordered)".into())));
+        }
+        if chain_hash(&row.prev_hash, row.seq, &row.fields) != row.hash {
+            return Ok(Err((row.seq, "the record's content does not match its hash (it was edited)".into())));
+        }
+        prev = row.hash;
+        expected_seq += 1;
+        n += 1;
+    }
+    Ok(Ok(n))
 }

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod journal;
 pub mod mcp;
+pub mod session;
 pub mod store;
 #[doc(hidden)]
 pub mod testkit;

@@ -38,6 +38,34 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Check the audit journal.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Operator actions.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain; prints the first broken record, exits non-zero if any.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// End every session's write window and cancel all pending and approved requests, now.
+    RevokeElevations {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Args)]
@@ -59,6 +87,9 @@ struct ServeArgs {
     /// Local-only mode: bind every request to this Descoper without a token (loopback only).
     #[arg(long, value_name = "EMAIL")]
     local_principal: Option<String>,
+    /// Where one-time passcodes go: `console` or `file:PATH`.
+    #[arg(long, env = "IDMCP_OTP_CHANNEL", default_value = "console")]
+    otp_channel: idmcp::session::channel::Channel,
     /// Write-window length in minutes (1 to 15).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=15))]
     write_window_minutes: i64,
@@ -76,6 +107,18 @@ enum TokenCommand {
         /// Expire after this many days.
         #[arg(long)]
         expires_in_days: Option<i64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token (by its id or the token itself); its session's write window ends.
+    Revoke {
+        /// The token id (as `token list` shows) or the secret token.
+        token: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List tokens (ids, owners, state; never secrets).
+    List {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -105,6 +148,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Token { command: TokenCommand::Create { email, name, expires_in_days, store } } => token_create(&store, &email, &name, expires_in_days),
+        Command::Token { command: TokenCommand::Revoke { token, store } } => token_revoke(&store, &token),
+        Command::Token { command: TokenCommand::List { store } } => token_list(&store),
+        Command::Audit { command: AuditCommand::Verify { store } } => audit_verify(&store),
+        Command::Admin { command: AdminCommand::RevokeElevations { store } } => revoke_elevations(&store),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -129,10 +176,62 @@ fn token_create(store: &StoreArgs, email: &str, name: &str, days: Option<i64>) -
     }
 }
 
+fn token_revoke(store: &StoreArgs, token: &str) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    match principals::revoke_token(&conn, token, now_ms()).map_err(|e| e.to_string())? {
+        Some(id) => {
+            idmcp::session::approvals::end_session(&conn, &id, now_ms()).map_err(|e| e.to_string())?;
+            println!("revoked token {id}; its session is read-only and its approvals are cancelled");
+            Ok(())
+        }
+        None => Err(format!("no active token matches `{token}` (give the id from `idmcp token list` or the token itself)")),
+    }
+}
+
+fn token_list(store: &StoreArgs) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    for t in principals::list_tokens(&conn).map_err(|e| e.to_string())? {
+        println!("{}", t);
+    }
+    Ok(())
+}
+
+fn audit_verify(store: &StoreArgs) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    match idmcp::journal::verify(&conn).map_err(|e| e.to_string())? {
+        Ok(n) => {
+            println!("ok: {n} records, hash chain intact");
+            Ok(())
+        }
+        Err((seq, why)) => Err(format!("audit journal broken at record {seq}: {why}")),
+    }
+}
+
+fn revoke_elevations(store: &StoreArgs) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    let n = idmcp::session::approvals::revoke_all(&conn, now_ms()).map_err(|e| e.to_string())?;
+    let mut e = idmcp::journal::Entry::anonymous(now_ms(), "revoke_all_elevations");
+    e.outcome = "ok".into();
+    e.detail = serde_json::json!({"cancelledApprovals": n});
+    idmcp::store::in_tx(&conn, |c| idmcp::journal::append_in(c, &e)).map_err(|e| e.to_string())?;
+    println!("every write window is closed; {n} approval(s) cancelled");
+    Ok(())
+}
+
 fn serve(args: ServeArgs) -> Result<(), String> {
     let store = open_store(&args.store)?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
-    let config = Config { public_url, write_window_secs: args.write_window_minutes * 60 };
+    let config = Config { public_url, write_window_secs: args.write_window_minutes * 60, channel: args.otp_channel.clone() };
+    if args.stdio && matches!(config.channel, idmcp::session::channel::Channel::Console) {
+        tracing::warn!(
+            "with --stdio the MCP client owns this process's terminal, so `console` passcodes may never reach a human: use --otp-channel file:PATH (or mail, when configured); approval pages are served on {}",
+            config.public_url
+        );
+    }
     {
         let conn = store.writer_blocking();
         if args.demo {
@@ -159,14 +258,23 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             Some(p)
         }
     };
-    let app = Arc::new(App { store, config, clock: Clock::System });
+    let app = Arc::new(App::new(store, config, Clock::System));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        if args.stdio {
-            serve_stdio(app, local).await
+        let (queue, _task) = idmcp::journal::start(app.clone());
+        let _ = app.journal.set(queue);
+        let result = if args.stdio {
+            // The approval page must still be reachable for the human: serve it on loopback.
+            let pages = tokio::spawn(serve_pages(app.clone(), args.listen));
+            let r = serve_stdio(app.clone(), local).await;
+            pages.abort();
+            r
         } else {
-            serve_http(app, args.listen, local).await
-        }
+            serve_http(app.clone(), args.listen, local).await
+        };
+        // Every queued audit record is committed before the process exits.
+        idmcp::journal::flush(&app).await;
+        result
     })
 }
 
@@ -186,6 +294,18 @@ async fn serve_stdio(app: Arc<App>, local: Option<principals::Principal>) -> Res
     let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| e.to_string())?;
     running.waiting().await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// With --stdio, the approval pages (and health) on the loopback listener.
+async fn serve_pages(app: Arc<App>, listen: SocketAddr) {
+    let router = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok\n" })).merge(idmcp::web::routes(app));
+    match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => {
+            tracing::info!("approval pages on http://{listen}/approve/<id>");
+            let _ = axum::serve(l, router).await;
+        }
+        Err(e) => tracing::warn!("cannot serve approval pages on {listen}: {e}; use --listen with a free port"),
+    }
 }
 
 async fn serve_http(app: Arc<App>, listen: SocketAddr, local: Option<principals::Principal>) -> Result<(), String> {

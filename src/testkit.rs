@@ -11,9 +11,10 @@ use crate::demo::{self, Scale, TEST_NOW_MS};
 use crate::store::Store;
 use crate::store::principals::{self, Principal};
 
-/// A demo store under `dir`, seeded at [`TEST_NOW_MS`] with a fixed clock.
+/// A demo store under `dir`, seeded at [`TEST_NOW_MS`] with a fixed clock; passcodes go to
+/// the file `dir/otp.jsonl` (see [`passcodes`]).
 pub fn demo_app(dir: &Path) -> (Arc<App>, Principal) {
-    let store = Store::open(dir).expect("open test store");
+    let store = Store::open_with(dir, crate::store::Durability::Throwaway).expect("open test store");
     {
         let conn = store.writer_blocking();
         demo::seed_if_empty(&conn, TEST_NOW_MS, Scale::Test).expect("seed demo");
@@ -22,16 +23,40 @@ pub fn demo_app(dir: &Path) -> (Arc<App>, Principal) {
         let conn = store.writer_blocking();
         principals::principal_for_email(&conn, demo::ADMIN).expect("query").expect("demo admin exists")
     };
-    let app = Arc::new(App { store, config: Config::default(), clock: Clock::Fixed(AtomicI64::new(TEST_NOW_MS)) });
+    let config = Config { channel: crate::session::channel::Channel::File(dir.join("otp.jsonl")), ..Config::default() };
+    let app = Arc::new(App::new(store, config, Clock::Fixed(AtomicI64::new(TEST_NOW_MS))));
     (app, admin)
 }
 
-/// Opens a write window for `p`'s session as an approval would (tests only).
-pub fn open_write_window(app: &App, p: &Principal, approval_id: &str) {
-    let conn = app.store.writer_blocking();
-    let now = app.clock.now_ms();
-    principals::session_for(&conn, p, now).expect("session");
-    principals::set_elevation(&conn, &p.credential, Some(now + app.config.write_window_secs * 1000), Some(approval_id), now).expect("elevate");
+/// Runs a write the way a human-approved one runs: the call starts an approval, the human
+/// (this function) reads the passcode from the file channel of a [`demo_app`] in `dir` and
+/// approves, and the same call is repeated. Reads run directly.
+pub async fn call_approved(
+    app: &Arc<App>,
+    dir: &Path,
+    p: &Principal,
+    tool: &str,
+    operation: &str,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, crate::dispatch::CallError> {
+    match crate::dispatch::call(app, p, tool, operation, args.clone()).await {
+        Err(crate::dispatch::CallError::ApprovalRequired(pending)) => {
+            let code = passcodes(dir)
+                .into_iter()
+                .rev()
+                .find(|(id, _)| *id == pending.approval_id)
+                .map(|(_, c)| c)
+                .expect("the passcode was delivered to the file channel");
+            {
+                let conn = app.store.writer().await;
+                crate::session::approvals::approve(&conn, &pending.approval_id, &code, app.config.write_window_secs * 1000, app.clock.now_ms())
+                    .expect("store")
+                    .expect("the right passcode approves");
+            }
+            crate::dispatch::call(app, p, tool, operation, args).await
+        }
+        other => other,
+    }
 }
 
 /// Selects a project by name for `p`'s session (tests only).
@@ -52,4 +77,14 @@ pub fn contains(actual: &serde_json::Value, expected: &serde_json::Value) -> boo
         (Value::Array(a), Value::Array(e)) => e.iter().all(|ev| a.iter().any(|av| contains(av, ev))),
         (a, e) => a == e,
     }
+}
+
+/// Every passcode delivered through the file channel of a [`demo_app`]: (approval id, code).
+pub fn passcodes(dir: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(dir.join("otp.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| (v["approvalId"].as_str().unwrap_or_default().to_owned(), v["otp"].as_str().unwrap_or_default().to_owned()))
+        .collect()
 }

@@ -3,6 +3,13 @@
 //! with prettyplease so the output is byte-identical for the same `operations/` tree.
 
 use heck::{ToPascalCase, ToSnakeCase};
+
+/// The Rust type name of an operation: its name with the first letter upper-cased, the same
+/// rule `#[operation]` applies (operationIds keep their acronyms: `CheckIPInList`).
+fn type_name(op: &str) -> String {
+    let mut c = op.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value as Json;
@@ -77,10 +84,10 @@ fn emit_types(catalog: &Catalog) -> TokenStream {
         let mut items = Vec::new();
         for op in catalog.operations.iter().filter(|o| o.area == area) {
             let mut gen_in = TypeGen { items: &mut items, deny_unknown: true };
-            let in_name = format!("{}Input", op.name.to_pascal_case());
+            let in_name = format!("{}Input", type_name(&op.name));
             gen_in.root(&op.input, &in_name, &format!("Arguments of `{}.{}`: {}", op.tool, op.name, op.summary));
             let mut gen_out = TypeGen { items: &mut items, deny_unknown: false };
-            let out_name = format!("{}Output", op.name.to_pascal_case());
+            let out_name = format!("{}Output", type_name(&op.name));
             gen_out.root(&op.output, &out_name, &format!("Result of `{}.{}`.", op.tool, op.name));
         }
         let m = format_ident!("{}", area);
@@ -202,7 +209,7 @@ fn emit_binds(catalog: &Catalog) -> TokenStream {
     let mut out = TokenStream::new();
     for area in areas {
         let traits = catalog.operations.iter().filter(|o| o.area == area && matches!(o.exec, Exec::Handler)).map(|op| {
-            let ident = format_ident!("{}", op.name.to_pascal_case());
+            let ident = format_ident!("{}", type_name(&op.name));
             let message = format!(
                 "{} declares `handler: rust`, but no handler is bound to `{}.{}`",
                 op.source, op.tool, op.name
@@ -210,7 +217,7 @@ fn emit_binds(catalog: &Catalog) -> TokenStream {
             let label = format!("needs a function marked #[operation({}::{})]", op.area, op.name);
             let note = format!(
                 "add `#[operation({}::{})] async fn ...(ctx: &mut Ctx, input: types::{}::{}Input) -> Result<types::{}::{}Output, ApiError>` under src/engine/handlers/",
-                op.area, op.name, op.area, op.name.to_pascal_case(), op.area, op.name.to_pascal_case()
+                op.area, op.name, op.area, type_name(&op.name), op.area, type_name(&op.name)
             );
             let d = format!(" Binding point of `{}.{}` ({}).", op.tool, op.name, op.source);
             quote! {
@@ -283,7 +290,7 @@ fn emit_entry(op: &Operation) -> TokenStream {
     let exec = match &op.exec {
         Exec::Handler => {
             let a = format_ident!("{}", area);
-            let n = format_ident!("{}", name.to_pascal_case());
+            let n = format_ident!("{}", type_name(name));
             quote! { crate::catalog::Exec::Handler(<crate::catalog::Handlers as self::bind::#a::#n>::call) }
         }
         Exec::Verb(v) => {

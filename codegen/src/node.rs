@@ -160,7 +160,15 @@ pub fn parse(source: &str) -> Result<Node, (Loc, String)> {
         let loc = e.location().map_or(Loc { line: 1, col: 1 }, |l| Loc { line: l.line(), col: l.column() });
         // The rendered error repeats the position and a snippet; the first line is the message.
         let text = e.to_string();
-        let msg = text.lines().next().unwrap_or("invalid YAML").trim().to_owned();
+        let first = text.lines().next().unwrap_or("invalid YAML").trim();
+        // Drop the parser's own "error: line L column C:" prefix (the location is reported
+        // separately) and its advice about parser options, which do not apply to spec files.
+        let msg = first.trim_start_matches("error:").trim();
+        let msg = match msg.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+            Some((_, rest)) => rest,
+            None => msg,
+        };
+        let msg = msg.split(", set DuplicateKeyPolicy").next().unwrap_or(msg).to_owned();
         (loc, msg)
     })
 }

@@ -47,7 +47,12 @@ pub fn check(cx: &mut Cx, node: &Node, path: &str, facts: &mut SchemaFacts) {
     };
     for (k, loc, v) in map {
         if !KEYWORDS.contains(&k.as_str()) {
-            cx.err(*loc, format!("unsupported schema keyword `{k}`; operations/README.md lists the supported subset"));
+            if k.contains(' ') || matches!(v.value, Value::Null) {
+                // The usual cause: a comma inside a `{...}` flow mapping splits the text there.
+                cx.err(*loc, format!("`{k}` is not a schema keyword: a comma inside `{{...}}` starts a new key, so quote the text before it (description: \"..., ...\") or use block style"));
+            } else {
+                cx.err(*loc, format!("unsupported schema keyword `{k}`; operations/README.md lists the supported subset"));
+            }
             continue;
         }
         match k.as_str() {

@@ -100,7 +100,12 @@ fn allowed_hosts(addr: SocketAddr, public_url: &str) -> Vec<String> {
 /// Builds the whole HTTP application.
 pub fn router(app: Arc<App>, auth: AuthMode, addr: SocketAddr, ct: CancellationToken) -> Router {
     let hosts = allowed_hosts(addr, &app.config.public_url);
-    let mut origins: Vec<String> = hosts.iter().flat_map(|h| [format!("http://{h}:*"), format!("https://{h}:*"), format!("http://{h}"), format!("https://{h}")]).collect();
+    // Browsers on this machine (and the public URL's origin) may call /mcp; others may not.
+    let mut origins: Vec<String> = hosts
+        .iter()
+        .map(|h| if h.contains(':') { format!("[{h}]") } else { h.clone() })
+        .flat_map(|h| [format!("http://{h}:*"), format!("https://{h}:*")])
+        .collect();
     origins.push(app.config.public_url.trim_end_matches('/').to_owned());
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)

@@ -50,27 +50,51 @@ impl Server {
         ctx.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Principal>().cloned())
     }
 
-    async fn bucket_call(&self, principal: &Principal, tool: &str, args: &Map<String, Value>) -> CallToolResponse {
+    async fn bucket_call(&self, principal: &Principal, tool: &str, args: &Map<String, Value>) -> Result<Value, CallToolResponse> {
         let Some(operation) = args.get("operation").and_then(Value::as_str) else {
-            return error_result(format!(
+            return Err(error_result(format!(
                 "`{tool}` needs {{\"operation\": <name>, \"args\": {{...}}}}. Operations: {}",
                 catalog::names_of(tool).join(", ")
-            ));
+            )));
         };
         let op_args = match args.get("args") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v @ Value::Object(_)) => v.clone(),
-            Some(other) => return error_result(format!("`args` must be an object with the operation's arguments, not {other}")),
+            Some(other) => return Err(error_result(format!("`args` must be an object with the operation's arguments, not {other}"))),
         };
         match dispatch::call(&self.app, principal, tool, operation, op_args).await {
-            Ok(v) => ok_result(v),
-            Err(CallError::Api(e)) => error_result(format!(
-                "{} {}: {}",
-                e.error_code, e.error_description, e.error_message
-            )),
-            Err(e) => error_result(e.to_string()),
+            Ok(v) => Ok(v),
+            Err(CallError::Api(e)) => Err(error_result(format!("{} {}: {}", e.error_code, e.error_description, e.error_message))),
+            Err(CallError::ApprovalRequired(p)) => Err(approval_result(&p)),
+            Err(e) => Err(error_result(e.to_string())),
         }
     }
+}
+
+/// A write that waits for approval did not run: an error result whose text says what to do.
+fn approval_result(p: &dispatch::Pending) -> CallToolResponse {
+    let mut r = CallToolResult::error(vec![ContentBlock::text(p.message())]);
+    r.structured_content = Some(p.to_json());
+    r.into()
+}
+
+/// For 2026-07-28 clients that accept URL elicitation, a pending approval becomes an
+/// `InputRequiredResult` pointing the human at the approval page; the client retries the same
+/// call afterwards. The retry is authorised by the server-side approval, never by the echoed
+/// request state.
+fn elicit_approval(p: &dispatch::Pending) -> CallToolResponse {
+    use rmcp::model::{ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult};
+    let mut reqs = InputRequests::new();
+    reqs.insert(
+        "approval".into(),
+        InputRequest::Elicitation(ElicitRequest::new(ElicitRequestParams::UrlElicitationParams {
+            meta: None,
+            message: format!("Approve this change in your browser: {}. Enter the passcode you received there.", p.summary),
+            url: p.url.clone(),
+            elicitation_id: String::new(),
+        })),
+    );
+    InputRequiredResult::new(Some(reqs), Some(p.approval_id.clone())).into()
 }
 
 fn list_operations(args: &Map<String, Value>) -> CallToolResponse {
@@ -129,7 +153,31 @@ impl ServerHandler for Server {
         Ok(match name {
             tools::LIST_OPERATIONS => list_operations(&args),
             tools::DOCS_SEARCH | tools::DOCS_ASK => crate::docs::call(name, &args),
-            _ => self.bucket_call(&principal, name, &args).await,
+            _ => {
+                let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
+                let url_ok = ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.url.is_some());
+                let retry = request.request_state.is_some();
+                match self.bucket_call(&principal, name, &args).await {
+                    Ok(v) => ok_result(v),
+                    Err(resp) => {
+                        let pending = match &resp {
+                            CallToolResponse::Complete(r) => r.structured_content.as_ref().filter(|v| v["status"] == "approval_required").cloned(),
+                            _ => None,
+                        };
+                        match pending {
+                            Some(v) if modern && url_ok && !retry => elicit_approval(&dispatch::Pending {
+                                approval_id: v["approvalId"].as_str().unwrap_or_default().to_owned(),
+                                url: v["approvalUrl"].as_str().unwrap_or_default().to_owned(),
+                                expires_at: v["expiresAt"].as_i64().unwrap_or_default(),
+                                channel: String::new(),
+                                reused: false,
+                                summary: name.to_owned(),
+                            }),
+                            _ => resp,
+                        }
+                    }
+                }
+            }
         })
     }
 }

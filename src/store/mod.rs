@@ -19,7 +19,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub type Conn = OwnedMutexGuard<Connection>;
 
 /// Ordered migrations; the index + 1 is the schema version recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0003_security.sql"), include_str!("migrations/0004_audit.sql")];
 
 /// The SQLite store.
 pub struct Store {
@@ -41,23 +41,42 @@ pub enum StoreError {
     TooNew(PathBuf, usize, usize),
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+/// How hard commits wait for the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit is on disk before it is acknowledged. What idmcp runs with.
+    Full,
+    /// `synchronous=OFF`: for in-process logic tests on throwaway stores only, where thousands
+    /// of short transactions would otherwise spend their time in fsync.
+    Throwaway,
+}
+
+fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
     // WAL lets readers run beside the writer; FULL makes every commit durable before it is
     // acknowledged (the durability test kills the server and counts acknowledged writes).
-    conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
-         PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;",
-    )
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Throwaway => "OFF",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
+         PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;"
+    ))
 }
 
 impl Store {
     /// Opens (creating if needed) `<dir>/idmcp.db` and brings its schema up to date.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, Durability::Full)
+    }
+
+    /// [`Store::open`] with a chosen durability (tests of logic on throwaway stores).
+    pub fn open_with(dir: &Path, durability: Durability) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir(dir.to_owned(), e))?;
         let path = dir.join("idmcp.db");
         let open = || -> Result<Connection, StoreError> {
             let c = Connection::open(&path).map_err(|e| StoreError::Open(path.clone(), e))?;
-            configure(&c).map_err(|e| StoreError::Open(path.clone(), e))?;
+            configure(&c, durability).map_err(|e| StoreError::Open(path.clone(), e))?;
             Ok(c)
         };
         let mut writer = open()?;

@@ -174,3 +174,36 @@ pub fn find_project(conn: &Connection, company_id: &str, id_or_name: &str) -> ru
         .into_iter()
         .find(|p| p.id == id_or_name || p.name.eq_ignore_ascii_case(id_or_name)))
 }
+
+/// Revokes the token with this id or secret; returns its id if one was active.
+pub fn revoke_token(conn: &Connection, id_or_secret: &str, now: i64) -> rusqlite::Result<Option<String>> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM api_tokens WHERE (id=?1 OR hash=?2) AND revoked IS NULL",
+            params![id_or_secret, sha256_hex(id_or_secret)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = &id {
+        conn.execute("UPDATE api_tokens SET revoked=?2 WHERE id=?1", params![id, now])?;
+    }
+    Ok(id)
+}
+
+/// One line per token: id, owner, name, state (never the secret or its hash).
+pub fn list_tokens(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT t.id, d.email, t.name, t.created, t.expires, t.revoked FROM api_tokens t JOIN descopers d ON d.id=t.descoper_id ORDER BY t.created",
+    )?;
+    let rows = st.query_map([], |r| {
+        let (id, email, name, created, expires, revoked): (String, String, String, i64, Option<i64>, Option<i64>) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+        let state = match (revoked, expires) {
+            (Some(t), _) => format!("revoked at {}", t / 1000),
+            (None, Some(e)) => format!("expires {}", e / 1000),
+            (None, None) => "active".to_owned(),
+        };
+        Ok(format!("{id}\t{email}\t{name}\tcreated {}\t{state}", created / 1000))
+    })?;
+    rows.collect()
+}

@@ -131,15 +131,15 @@ fn save_list(ctx: &Ctx, list: &Value) -> Result<(), ApiError> {
     ctx.put(LISTS, id, list)
 }
 
-#[operation(project::CheckIpInList)]
-async fn check_ip_in_list(ctx: &mut Ctx, input: CheckIpInListInput) -> Result<CheckIpInListOutput, ApiError> {
+#[operation(project::CheckIPInList)]
+async fn check_ip_in_list(ctx: &mut Ctx, input: CheckIPInListInput) -> Result<CheckIPInListOutput, ApiError> {
     let ip: IpAddr = input.ip.trim().parse().map_err(|_| {
         ApiError::invalid(format!("`{}` is not an IPv4 or IPv6 address (write e.g. 203.0.113.50 or 2001:db8::1)", input.ip))
     })?;
     let list = load_list(ctx, &input.id)?;
     require_kind(&list, "ips", "use CheckTextInList for text lists")?;
     let exists = entries(&list).iter().filter_map(|e| parse_ip_entry(e)).any(|net| net.contains(&ip));
-    Ok(CheckIpInListOutput { exists })
+    Ok(CheckIPInListOutput { exists })
 }
 
 #[operation(project::CheckTextInList)]

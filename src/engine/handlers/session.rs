@@ -5,6 +5,8 @@ use idmcp_macros::operation;
 use serde_json::{Value, json};
 
 use crate::catalog::generated::types::session::*;
+use crate::dispatch::{self, CallError};
+use crate::session::approvals;
 use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::journal::{self, Entry};
@@ -66,7 +68,7 @@ async fn select_project(ctx: &mut Ctx, input: SelectProjectInput) -> Result<Sele
     e.project_id = project.id.clone();
     e.outcome = "ok".into();
     e.detail = json!({"from": ctx.project.as_ref().map(|p| p.id.clone()), "to": project.id});
-    journal::append_in(ctx.db(), &e)?;
+    journal::append(&ctx.app, &e).await;
     ctx.project = Some(project.clone());
     Ok(serde_json::from_value(json!({ "project": project_json(&project) }))?)
 }
@@ -81,4 +83,53 @@ async fn get_project_status(ctx: &mut Ctx, _input: GetProjectStatusInput) -> Res
         "writeWindowEndsAt": until,
         "backend": "embedded",
     }))?)
+}
+
+/// The items an `elevate` call asks for: one request, or a list of them.
+fn elevate_items(input: &ElevateInput) -> Result<Vec<(String, String, Value)>, ApiError> {
+    let mut items = Vec::new();
+    if let (Some(b), Some(o)) = (&input.bucket, &input.operation) {
+        items.push((b.clone(), o.clone(), Value::Object(input.args.clone().unwrap_or_default())));
+    }
+    for r in input.requests.iter().flatten() {
+        items.push((r.bucket.clone(), r.operation.clone(), Value::Object(r.args.clone().unwrap_or_default())));
+    }
+    if items.is_empty() {
+        return Err(ApiError::missing("name the write to approve: `bucket`, `operation` and `args`, or `requests: [{bucket, operation, args}, ...]`"));
+    }
+    Ok(items)
+}
+
+#[operation(session::elevate)]
+async fn elevate(ctx: &mut Ctx, input: ElevateInput) -> Result<ElevateOutput, ApiError> {
+    let project = ctx.project.clone().ok_or_else(|| ApiError::invalid("no project is selected: call `selectProject` first"))?;
+    let mut resolved = Vec::new();
+    for (bucket, operation, args) in elevate_items(&input)? {
+        let op = dispatch::resolve(&bucket, &operation).map_err(|e| ApiError::invalid(e.to_string()))?;
+        if op.def().class != crate::catalog::Class::Write {
+            return Err(ApiError::invalid(format!("`{bucket}.{}` is a read: reads need no approval, call it directly", op.def().name)));
+        }
+        dispatch::validate(op, &args).map_err(|e| ApiError::invalid(e.to_string()))?;
+        resolved.push((op, args));
+    }
+    let (record, started) = dispatch::start_approval(&ctx.app, ctx.db(), &ctx.principal, &ctx.session.key, &project, &resolved, ctx.now_ms);
+    if let Some(record) = record {
+        journal::append(&ctx.app, &record).await;
+    }
+    match started {
+        Ok(p) => Ok(serde_json::from_value(p.to_json())?),
+        Err(CallError::Api(e)) => Err(e),
+        Err(e) => Err(ApiError::invalid(e.to_string())),
+    }
+}
+
+#[operation(session::endElevation)]
+async fn end_elevation(ctx: &mut Ctx, _input: EndElevationInput) -> Result<EndElevationOutput, ApiError> {
+    let cancelled = approvals::end_session(ctx.db(), &ctx.session.key, ctx.now_ms)?;
+    let mut e = Entry::new(ctx.now_ms, "elevation_ended", &ctx.principal);
+    e.outcome = "ok".into();
+    e.detail = json!({"cancelledApprovals": cancelled});
+    journal::append(&ctx.app, &e).await;
+    ctx.session.elevated_until = None;
+    Ok(serde_json::from_value(json!({"mode": "read-only", "cancelledApprovals": cancelled}))?)
 }

@@ -1,0 +1,10 @@
+include!("../support.rs");
+
+use catalog::generated::types::users::{SetPasswordInput, SetPasswordOutput};
+
+#[idmcp_macros::operation(users::SetPasswd)]
+async fn set_password(_ctx: &mut engine::Ctx, _input: SetPasswordInput) -> Result<SetPasswordOutput, error::ApiError> {
+    Ok(SetPasswordOutput {})
+}
+
+fn main() {}
