@@ -40,7 +40,7 @@ impl Pending {
             format!("A one-time passcode was sent to the user through {}.", self.channel)
         };
         format!(
-            "Not executed: this write needs a human's approval ({}). {sent} Ask the user to open {} and enter the passcode there              (never ask them to tell you the passcode; it expires at epoch {}). Once approved, call the same operation again with exactly the same arguments: it will run once, within the write window.",
+            "Not executed: this write needs a human's approval ({}). {sent} Ask the user to open {} and enter the passcode there (never ask them to tell you the passcode; it expires at epoch {}). Once approved, call the same operation again with exactly the same arguments: it will run once, within the write window.",
             self.summary, self.url, self.expires_at
         )
     }

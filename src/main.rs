@@ -302,6 +302,10 @@ async fn serve_pages(app: Arc<App>, listen: SocketAddr) {
     match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => {
             tracing::info!("approval pages on http://{listen}/approve/<id>");
+            use axum::serve::ListenerExt;
+            let l = l.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(l, router).await;
         }
         Err(e) => tracing::warn!("cannot serve approval pages on {listen}: {e}; use --listen with a free port"),
@@ -317,6 +321,14 @@ async fn serve_http(app: Arc<App>, listen: SocketAddr, local: Option<principals:
     let router = http::router(app, auth, listen, ct.clone());
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!("listening on http://{listen}/mcp");
+    // Answers are written in several chunks: without TCP_NODELAY, Nagle's algorithm holds each
+    // response back waiting for the client's delayed ACK (~40 ms per request).
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");

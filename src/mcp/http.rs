@@ -110,6 +110,8 @@ pub fn router(app: Arc<App>, auth: AuthMode, addr: SocketAddr, ct: CancellationT
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
+        // A stateless answer with nothing streamed before it goes out as one JSON body.
+        .with_json_response(true)
         .with_cancellation_token(ct.child_token());
     let factory_app = app.clone();
     let mcp = StreamableHttpService::new(

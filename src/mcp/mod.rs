@@ -151,8 +151,17 @@ impl ServerHandler for Server {
         };
         let args = request.arguments.unwrap_or_default();
         Ok(match name {
-            tools::LIST_OPERATIONS => list_operations(&args),
-            tools::DOCS_SEARCH | tools::DOCS_ASK => crate::docs::call(name, &args),
+            tools::LIST_OPERATIONS | tools::DOCS_SEARCH | tools::DOCS_ASK => {
+                // These tools touch no identity data, but every tool call is audited.
+                let started = std::time::Instant::now();
+                let out = if name == tools::LIST_OPERATIONS { list_operations(&args) } else { crate::docs::call(name, &args) };
+                let failed = matches!(&out, CallToolResponse::Complete(r) if r.is_error == Some(true));
+                let mut e = crate::journal::Entry::new(self.app.clock.now_ms(), "tool_call", &principal).tool(name);
+                e.outcome = if failed { "error".into() } else { "ok".into() };
+                e.duration_us = started.elapsed().as_micros() as i64;
+                crate::journal::append(&self.app, &e).await;
+                out
+            }
             _ => {
                 let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
                 let url_ok = ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.url.is_some());

@@ -19,10 +19,17 @@ fn obj(v: Value) -> Arc<JsonObject> {
 
 /// The `{operation, args}` schema of a bucket tool, with the operation names as an enum.
 fn bucket_schema(tool: &str) -> Arc<JsonObject> {
+    let names = catalog::names_of(tool);
+    // An empty `enum` is not valid JSON Schema; a bucket without operations says so instead.
+    let operation = if names.is_empty() {
+        json!({"type": "string", "description": "This bucket has no operations in this build; list_operations shows what exists."})
+    } else {
+        json!({"type": "string", "enum": names, "description": "Operation name (case-insensitive). Its argument schema: list_operations {\"operation\": name}."})
+    };
     obj(json!({
         "type": "object",
         "properties": {
-            "operation": {"type": "string", "enum": catalog::names_of(tool), "description": "Operation name (case-insensitive). Its argument schema: list_operations {\"operation\": name}."},
+            "operation": operation,
             "args": {"type": "object", "description": "The operation's arguments.", "default": {}}
         },
         "required": ["operation"],
