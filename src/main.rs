@@ -260,6 +260,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let app = Arc::new(App::new(store, config, Clock::System));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    // Build the documentation index off the request path, so the first docs call is fast.
+    std::thread::spawn(idmcp::docs::warm);
     rt.block_on(async move {
         let (queue, _task) = idmcp::journal::start(app.clone());
         let _ = app.journal.set(queue);

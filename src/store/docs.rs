@@ -134,3 +134,10 @@ pub fn select(conn: &Connection, project: &str, coll: &str, constraints: &[(Stri
 pub fn count(conn: &Connection, project: &str, coll: &str) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT COUNT(*) FROM docs WHERE project_id=?1 AND collection=?2")?.query_row(params![project, coll], |r| r.get(0))
 }
+
+/// The collections a project holds documents in, sorted.
+pub fn collections(conn: &Connection, project: &str) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare_cached("SELECT DISTINCT collection FROM docs WHERE project_id=?1 ORDER BY collection")?;
+    let rows = st.query_map([project], |r| r.get::<_, String>(0))?;
+    rows.collect()
+}

@@ -402,9 +402,7 @@ pub fn is_runtime_data(coll: &str) -> bool {
 }
 
 fn collections(ctx: &Ctx) -> Result<Vec<String>, ApiError> {
-    let mut st = ctx.db().prepare("SELECT DISTINCT collection FROM docs WHERE project_id=?1 ORDER BY collection")?;
-    let rows = st.query_map([ctx.project_id()?], |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    Ok(crate::store::docs::collections(ctx.db(), ctx.project_id()?)?)
 }
 
 /// Removes secret-bearing fields (recursively); returns the dotted paths removed.
