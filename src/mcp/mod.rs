@@ -97,6 +97,105 @@ fn elicit_approval(p: &dispatch::Pending) -> CallToolResponse {
     InputRequiredResult::new(Some(reqs), Some(p.approval_id.clone())).into()
 }
 
+/// How long a call waits for the human once the client has shown them the approval page.
+const APPROVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// Waits (bounded, cancellable) until approval `id` is decided; true when it was approved.
+async fn wait_for_approval(app: &App, id: &str, ct: &tokio_util::sync::CancellationToken) -> bool {
+    use crate::session::approvals::{self, Status};
+    let deadline = tokio::time::Instant::now() + APPROVAL_WAIT;
+    loop {
+        {
+            let conn = app.store.reader().await;
+            match approvals::load(&conn, id) {
+                Ok(Some(a)) if a.status == Status::Approved => return true,
+                Ok(Some(a)) if a.status == Status::Pending && a.expires > app.clock.now_ms() => {}
+                _ => return false,
+            }
+        }
+        if tokio::time::Instant::now() >= deadline || ct.is_cancelled() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            _ = ct.cancelled() => return false,
+        }
+    }
+}
+
+fn pending_of(resp: &CallToolResponse) -> Option<dispatch::Pending> {
+    let CallToolResponse::Complete(r) = resp else { return None };
+    let v = r.structured_content.as_ref().filter(|v| v["status"] == "approval_required")?;
+    Some(dispatch::Pending {
+        approval_id: v["approvalId"].as_str()?.to_owned(),
+        url: v["approvalUrl"].as_str()?.to_owned(),
+        expires_at: v["expiresAt"].as_i64().unwrap_or_default(),
+        channel: String::new(),
+        reused: true,
+        summary: String::new(),
+    })
+}
+
+impl Server {
+    /// A bucket call, with the approval link delivered the best way the client supports:
+    /// 2026-07-28 clients with URL elicitation get an `InputRequiredResult` and, on their
+    /// retry, the call waits for the human's decision; legacy clients with URL elicitation get
+    /// an `elicitation/create` request and the call waits the same way; everyone else gets an
+    /// error result that carries the link. Authorization is always the server-side approval.
+    async fn bucket_with_approval(
+        &self,
+        principal: &Principal,
+        name: &str,
+        args: &Map<String, Value>,
+        request: &CallToolRequestParams,
+        ctx: &RequestContext<RoleServer>,
+    ) -> CallToolResponse {
+        let first = match self.bucket_call(principal, name, args).await {
+            Ok(v) => return ok_result(v),
+            Err(resp) => resp,
+        };
+        let Some(pending) = pending_of(&first) else { return first };
+        let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
+        if modern {
+            let url_ok = ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.url.is_some());
+            if !url_ok {
+                return first;
+            }
+            let accepted = request
+                .input_responses
+                .as_ref()
+                .and_then(|r| r.get("approval"))
+                .and_then(|v| serde_json::from_value::<rmcp::model::ElicitResult>(v.clone()).ok())
+                .is_some_and(|r| r.action == rmcp::model::ElicitationAction::Accept);
+            if request.request_state.is_none() {
+                return elicit_approval(&dispatch::Pending { summary: name.to_owned(), ..pending });
+            }
+            if !accepted {
+                return error_result("The user declined to open the approval page; the write did not run.");
+            }
+        } else {
+            use rmcp::service::ElicitationMode;
+            if !ctx.peer.supported_elicitation_modes().contains(&ElicitationMode::Url) {
+                return first;
+            }
+            let Ok(url) = url::Url::parse(&pending.url) else { return first };
+            let message = format!("Approve this change in your browser and enter the passcode you received ({name}).");
+            match ctx.peer.elicit_url_with_timeout(message, url, pending.approval_id.clone(), Some(APPROVAL_WAIT)).await {
+                Ok(rmcp::model::ElicitationAction::Accept) => {}
+                Ok(_) => return error_result("The user declined to open the approval page; the write did not run."),
+                Err(_) => return first,
+            }
+        }
+        if !wait_for_approval(&self.app, &pending.approval_id, &ctx.ct).await {
+            return first;
+        }
+        match self.bucket_call(principal, name, args).await {
+            Ok(v) => ok_result(v),
+            Err(resp) => resp,
+        }
+    }
+}
+
 fn list_operations(args: &Map<String, Value>) -> CallToolResponse {
     let bucket = args.get("bucket").and_then(Value::as_str);
     if let Some(b) = bucket {
@@ -149,7 +248,7 @@ impl ServerHandler for Server {
         let Some(principal) = self.principal(&ctx) else {
             return Ok(error_result("not authenticated: send Authorization: Bearer <token> (create one with `idmcp token create --email <you>`)"));
         };
-        let args = request.arguments.unwrap_or_default();
+        let args = request.arguments.clone().unwrap_or_default();
         Ok(match name {
             tools::LIST_OPERATIONS | tools::DOCS_SEARCH | tools::DOCS_ASK => {
                 // These tools touch no identity data, but every tool call is audited.
@@ -162,31 +261,7 @@ impl ServerHandler for Server {
                 crate::journal::append(&self.app, &e).await;
                 out
             }
-            _ => {
-                let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
-                let url_ok = ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.url.is_some());
-                let retry = request.request_state.is_some();
-                match self.bucket_call(&principal, name, &args).await {
-                    Ok(v) => ok_result(v),
-                    Err(resp) => {
-                        let pending = match &resp {
-                            CallToolResponse::Complete(r) => r.structured_content.as_ref().filter(|v| v["status"] == "approval_required").cloned(),
-                            _ => None,
-                        };
-                        match pending {
-                            Some(v) if modern && url_ok && !retry => elicit_approval(&dispatch::Pending {
-                                approval_id: v["approvalId"].as_str().unwrap_or_default().to_owned(),
-                                url: v["approvalUrl"].as_str().unwrap_or_default().to_owned(),
-                                expires_at: v["expiresAt"].as_i64().unwrap_or_default(),
-                                channel: String::new(),
-                                reused: false,
-                                summary: name.to_owned(),
-                            }),
-                            _ => resp,
-                        }
-                    }
-                }
-            }
+            _ => self.bucket_with_approval(&principal, name, &args, &request, &ctx).await,
         })
     }
 }
