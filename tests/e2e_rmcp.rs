@@ -317,7 +317,6 @@ async fn check_mcp_surface(client: &Client, label: &str) {
         if name.ends_with("_read") || name.ends_with("_write") || name == "session" {
             let props = &t["inputSchema"]["properties"];
             assert!(props["operation"].is_object(), "{label}: bucket tool {name} has no `operation` property");
-            assert!(props["operation"]["enum"].is_array(), "{label}: {name}.operation should list the operation names as an enum");
         }
     }
 
@@ -335,6 +334,20 @@ async fn check_mcp_surface(client: &Client, label: &str) {
     let buckets = listing["buckets"].as_object().unwrap_or_else(|| panic!("{label}: list_operations without args: no `buckets` object: {listing}"));
     for t in TOOLS.iter().filter(|t| t.ends_with("_read") || t.ends_with("_write") || **t == "session") {
         assert!(buckets.contains_key(*t), "{label}: list_operations does not list bucket {t}");
+    }
+    // Each bucket tool's `operation` enum is exactly its operations in the catalog (a bucket
+    // without operations has no enum: an empty one is not valid JSON Schema).
+    for t in tools_json.as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        let Some(ops) = buckets.get(name).and_then(Value::as_array) else { continue };
+        let listed: BTreeSet<&str> = ops.iter().filter_map(|o| o["name"].as_str()).collect();
+        let schema = &t["inputSchema"]["properties"]["operation"];
+        let enumerated: BTreeSet<&str> = schema["enum"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        if listed.is_empty() {
+            assert!(schema["enum"].as_array().is_none_or(|e| e.is_empty()), "{label}: {name} has no operations but an enum: {schema}");
+        } else {
+            assert_eq!(enumerated, listed, "{label}: {name}.operation enum differs from list_operations");
+        }
     }
     let session_ops: Vec<&str> = buckets["session"].as_array().unwrap().iter().filter_map(|o| o["name"].as_str()).collect();
     assert!(session_ops.contains(&"whoami"), "{label}: session bucket lacks whoami: {session_ops:?}");
