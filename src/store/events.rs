@@ -2,6 +2,11 @@
 //! read, and what operations such as test-user OTP generation append. This module owns the
 //! `audit_events` SQL: inserting, filtered search with paging, and the one-pass aggregation
 //! behind analytics.
+//!
+//! A search can also cover idmcp's own journal (MCP tool calls, approvals, project switches…,
+//! see [`crate::journal`]): [`Filter::mcp_company`] names the company whose records join the
+//! platform events, each mapped to an `Mcp…` action ([`MCP_ACTIONS`]). The journal is only
+//! read here, never changed, so its hash chain is untouched.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -102,12 +107,85 @@ pub struct Filter {
     pub factors: Vec<String>,
     /// Case-insensitive substring over every text column and the data.
     pub text: Option<String>,
+    /// Also search idmcp's own journal records of this company (idmcp extension): those of
+    /// the searched project and those bound to no project (e.g. `endElevation`). Never another
+    /// company's: the company is the caller's, fixed by the dispatch path.
+    pub mcp_company: Option<String>,
 }
 
-/// Builds the WHERE clause and its bound values.
-fn where_clause(f: &Filter) -> (String, Vec<SqlValue>) {
-    let mut sql = String::from("project_id = ?1 AND occurred >= ?2 AND occurred <= ?3");
+/// How journal records appear as audit actions: (journal `kind`, `outcome` or `None` for any,
+/// action). The first match wins; a kind not listed becomes `Mcp<kind>`.
+pub const MCP_ACTIONS: &[(&str, Option<&str>, &str)] = &[
+    ("tool_call", None, "McpToolCall"),
+    ("approval_requested", None, "McpApprovalRequested"),
+    ("approval_refused_locked", None, "McpApprovalRefused"),
+    ("approval_decision", Some("wrong_passcode"), "McpPasscodeFailed"),
+    ("approval_decision", None, "McpApprovalDecision"),
+    ("project_switch", None, "McpProjectSwitch"),
+    ("elevation_ended", None, "McpElevationEnded"),
+    ("authentication", None, "McpAuthFailed"),
+    ("revoke_all_elevations", None, "McpElevationsRevoked"),
+];
+
+/// Journal outcomes that are routine (`info`); every other outcome (refusals, errors, wrong
+/// passcodes, CSRF rejections, lock-outs, failed deliveries) is a `warn`.
+const MCP_INFO_OUTCOMES: &[&str] = &["ok", "sent", "reused", "approved", "approval_required", "pending"];
+
+/// Whether an action name is one of idmcp's own (journal) actions.
+pub fn is_mcp_action(action: &str) -> bool {
+    action.starts_with("Mcp")
+}
+
+fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The journal projected onto the `audit_events` columns. Journal records carry no user,
+/// device or tenant; the actor is the Descoper's e-mail; `data` holds what the record says
+/// (tool, operation, outcome, approval, duration, redacted arguments). Their IDs are the
+/// negated journal sequence numbers, so they never collide with platform event IDs.
+fn journal_projection() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let arms: Vec<String> = MCP_ACTIONS
+            .iter()
+            .map(|(kind, outcome, action)| match outcome {
+                Some(o) => format!("WHEN kind = {} AND outcome = {} THEN {}", sql_str(kind), sql_str(o), sql_str(action)),
+                None => format!("WHEN kind = {} THEN {}", sql_str(kind), sql_str(action)),
+            })
+            .collect();
+        let info: Vec<String> = MCP_INFO_OUTCOMES.iter().map(|o| sql_str(o)).collect();
+        format!(
+            "SELECT -seq, project_id, occurred, CASE {} ELSE 'Mcp' || kind END, \
+             CASE WHEN outcome IN ({}) THEN 'info' ELSE 'warn' END, principal, '', '', '', '', '', '', '[]', \
+             json_object('kind', kind, 'tool', tool, 'operation', operation, 'outcome', outcome, 'approvalId', approval_id, \
+             'durationUs', duration_us, 'correlationId', correlation_id, 'journalSeq', seq, \
+             'detail', CASE WHEN json_valid(detail) THEN json(detail) ELSE detail END) \
+             FROM journal",
+            arms.join(" "),
+            info.join(",")
+        )
+    })
+}
+
+/// Builds the row source (`audit_events`, or it and the company's journal records), the
+/// WHERE clause over it, and the bound values.
+fn where_clause(f: &Filter) -> (String, String, Vec<SqlValue>) {
     let mut args: Vec<SqlValue> = vec![f.project_id.clone().into(), f.from.into(), f.to.into()];
+    let (source, mut sql) = match f.mcp_company.as_deref().filter(|c| !c.is_empty()) {
+        None => ("audit_events".to_owned(), String::from("project_id = ?1 AND occurred >= ?2 AND occurred <= ?3")),
+        Some(company) => {
+            args.push(company.to_owned().into());
+            // Project and time go into each arm, so each uses its own index
+            // (audit_events (project_id, occurred), journal (company_id, occurred)).
+            let source = format!(
+                "(SELECT {COLUMNS} FROM audit_events WHERE project_id = ?1 AND occurred >= ?2 AND occurred <= ?3 \
+                 UNION ALL {} WHERE company_id = ?4 AND (project_id = ?1 OR project_id = '') AND occurred >= ?2 AND occurred <= ?3)",
+                journal_projection()
+            );
+            (source, String::from("1"))
+        }
+    };
     let list = |sql: &mut String, args: &mut Vec<SqlValue>, expr: &str, not: bool, values: &[String], lower: bool| {
         if values.is_empty() {
             return;
@@ -171,14 +249,22 @@ fn where_clause(f: &Filter) -> (String, Vec<SqlValue>) {
         let ors: Vec<String> = cols.iter().map(|c| format!("instr(lower({c}), ?{n}) > 0")).collect();
         sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
     }
-    (sql, args)
+    (source, sql, args)
 }
 
-/// A stored event with its row id.
+/// A stored event with its row id (negative for an idmcp journal record: minus its sequence
+/// number).
 #[derive(Clone, Debug)]
 pub struct Stored {
     pub id: i64,
     pub event: Event,
+}
+
+impl Stored {
+    /// The journal sequence number, when this is one of idmcp's own records.
+    pub fn journal_seq(&self) -> Option<i64> {
+        (self.id < 0).then_some(-self.id)
+    }
 }
 
 const COLUMNS: &str = "id, project_id, occurred, action, type, actor_id, user_id, login_id, method, device, geo, remote_address, tenants, data";
@@ -209,8 +295,8 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
 /// One page of the events matching `f` (newest first unless `oldest_first`), and how many
 /// match in all.
 pub fn search(conn: &Connection, f: &Filter, oldest_first: bool, offset: i64, limit: i64) -> rusqlite::Result<(Vec<Stored>, i64)> {
-    let (wh, mut args) = where_clause(f);
-    let total: i64 = conn.prepare(&format!("SELECT COUNT(*) FROM audit_events WHERE {wh}"))?.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+    let (source, wh, mut args) = where_clause(f);
+    let total: i64 = conn.prepare(&format!("SELECT COUNT(*) FROM {source} WHERE {wh}"))?.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
     if total == 0 || offset >= total {
         return Ok((Vec::new(), total));
     }
@@ -218,7 +304,10 @@ pub fn search(conn: &Connection, f: &Filter, oldest_first: bool, offset: i64, li
     args.push(limit.into());
     args.push(offset.into());
     let n = args.len();
-    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE {wh} ORDER BY occurred {dir}, id {dir} LIMIT ?{} OFFSET ?{n}", n - 1);
+    // Ties within a millisecond go by row order. Journal rows carry -seq as their id, so they
+    // order by |id| (their sequence), which keeps a burst of MCP events in the order it happened.
+    let order = if f.mcp_company.is_some() { format!("abs(id) {dir}, id {dir}") } else { format!("id {dir}") };
+    let sql = format!("SELECT {COLUMNS} FROM {source} WHERE {wh} ORDER BY occurred {dir}, {order} LIMIT ?{} OFFSET ?{n}", n - 1);
     let mut st = conn.prepare(&sql)?;
     let rows = st.query_map(rusqlite::params_from_iter(args.iter()), read_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((rows, total))
@@ -354,10 +443,10 @@ type Key = (u32, u32, u32, u32, u32, i64);
 /// row per tenant at the end (an event with two tenants counts once for each), so the JSON
 /// is parsed once per distinct array rather than once per event.
 pub fn aggregate(conn: &Connection, f: &Filter, g: &GroupBy) -> rusqlite::Result<Vec<Aggregate>> {
-    let (wh, args) = where_clause(f);
+    let (source, wh, args) = where_clause(f);
     let col = |on: bool, c: &str| if on { c.to_owned() } else { "''".to_owned() };
     let sql = format!(
-        "SELECT {}, {}, {}, {}, {}, {}, {} FROM audit_events WHERE {wh}",
+        "SELECT {}, {}, {}, {}, {}, {}, {} FROM {source} WHERE {wh}",
         col(g.action, "action"),
         col(g.device, "device"),
         col(g.method, "method"),

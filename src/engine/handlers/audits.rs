@@ -2,6 +2,12 @@
 //! and `users_read` UsersAuthHistoryV2 (successful sign-ins are audit events too). They turn
 //! Descope-shaped requests into [`events::Filter`]s, enforce the search window, and shape the
 //! rows back into Descope's `Audit` / `Analytic` / `UserAuthHistory` objects.
+//!
+//! idmcp's own journal (DESIGN.md §4: every MCP tool call, refusal, approval step, project
+//! switch, elevation end) is searchable here too, as `Mcp…` actions, when the request asks
+//! for it (`includeMcpEvents`, or an `actions` filter naming an `Mcp…` action). Only the
+//! caller's company's records are ever read: the company comes from the principal the
+//! dispatch path authenticated, never from an argument.
 
 use idmcp_macros::operation;
 use serde_json::{Value, json};
@@ -82,11 +88,25 @@ fn list(v: &Option<Vec<String>>) -> Vec<String> {
     v.iter().flatten().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
 }
 
+/// The company whose journal records the search covers too, if any: the caller's, when
+/// `includeMcpEvents` is true, or when it is absent and `actions` names an `Mcp…` action.
+/// By default (Descope's request shapes) only platform events are searched, so totals and
+/// analytics stay what Descope-compatible callers expect.
+fn mcp_scope(ctx: &Ctx, include: Option<bool>, actions: &[String]) -> Option<String> {
+    let wanted = include.unwrap_or_else(|| actions.iter().any(|a| events::is_mcp_action(a)));
+    wanted.then(|| ctx.principal.company_id.clone())
+}
+
 fn audit_json(s: &Stored) -> Value {
     let e = &s.event;
     let factor = e.data.get("factor").and_then(Value::as_str).filter(|f| matches!(*f, "first" | "second"));
+    // Journal records get their own ID space, so an ID never names two different things.
+    let id = match s.journal_seq() {
+        Some(seq) => format!("mcp-{seq}"),
+        None => s.id.to_string(),
+    };
     json!({
-        "ID": s.id.to_string(),
+        "ID": id,
         "projectId": e.project_id,
         "userId": e.user_id,
         "actorId": e.actor_id,
@@ -118,12 +138,14 @@ async fn search_audit(ctx: &mut Ctx, input: SearchAuditInput) -> Result<SearchAu
     }
     let mut login_ids = list(&input.external_ids);
     login_ids.extend(list(&input.login_ids));
+    let actions = list(&input.actions);
+    let mcp_company = mcp_scope(ctx, input.include_mcp_events, &actions);
     let filter = Filter {
         project_id,
         from,
         to,
         user_ids: list(&input.user_ids),
-        actions: list(&input.actions),
+        actions,
         excluded_actions: list(&input.excluded_actions),
         devices: list(&input.devices),
         methods: list(&input.methods),
@@ -139,6 +161,7 @@ async fn search_audit(ctx: &mut Ctx, input: SearchAuditInput) -> Result<SearchAu
         types: list(&input.audit_types),
         factors: list(&input.factors),
         text: input.text.clone().filter(|t| !t.trim().is_empty()),
+        mcp_company,
     };
     if filter.no_tenants && !filter.tenants.is_empty() {
         return Err(ApiError::invalid("`noTenants: true` asks for events without a tenant, `tenants` for events of a tenant: give one of them"));
@@ -168,11 +191,14 @@ async fn search_analytics(ctx: &mut Ctx, input: SearchAnalyticsInput) -> Result<
         created,
         distinct_users: input.count_distinct_users.unwrap_or(false),
     };
+    let actions = list(&input.actions);
+    let mcp_company = mcp_scope(ctx, input.include_mcp_events, &actions);
     let filter = Filter {
         project_id: project_id.clone(),
         from,
         to,
-        actions: list(&input.actions),
+        actions,
+        mcp_company,
         excluded_actions: list(&input.excluded_actions),
         devices: list(&input.devices),
         methods: list(&input.methods),
