@@ -299,7 +299,8 @@ proptest! {
         let call = |p: &Principal, tool: &str, op: &str, args: Value| w.rt.block_on(dispatch::call(&w.app, p, tool, op, args));
         // The model: (who, approval id, request, window end, used or voided, project).
         let mut approved: Vec<(usize, String, usize, i64, bool, String)> = Vec::new();
-        let mut last: [Option<(String, usize)>; 3] = [None, None, None];
+        // The latest approval each principal asked for: (id, request, the project it was asked in).
+        let mut last: [Option<(String, usize, String)>; 3] = [None, None, None];
         let mut project: Vec<String> = who
             .iter()
             .map(|p| call(p, "session", "getProjectStatus", json!({})).unwrap()["project"]["id"].as_str().unwrap().to_owned())
@@ -323,7 +324,7 @@ proptest! {
                         Err(CallError::ApprovalRequired(p)) => {
                             prop_assert!(slot.is_none(), "an approved request was refused");
                             prop_assert!(!name_exists(w, &project[i], &name) || before);
-                            last[i] = Some((p.approval_id, r));
+                            last[i] = Some((p.approval_id, r, project[i].clone()));
                         }
                         Err(CallError::Api(e)) => {
                             // Name taken (rolled back: the approval stays usable) or locked out.
@@ -335,20 +336,21 @@ proptest! {
                 Step::Elevate { who: i, w: r } => {
                     let args = json!({"bucket": "tenants_write", "operation": "CreateTenant", "args": {"name": name_of(i, r)}});
                     if let Ok(v) = call(&who[i], "session", "elevate", args) {
-                        last[i] = Some((v["approvalId"].as_str().unwrap().to_owned(), r));
+                        last[i] = Some((v["approvalId"].as_str().unwrap().to_owned(), r, project[i].clone()));
                     }
                 }
                 Step::Approve { who: i, right } => {
-                    if let Some((id, r)) = last[i].clone() {
+                    if let Some((id, r, asked_in)) = last[i].clone() {
                         let code = if right { code_for(&w.dir, &id) } else { "12345678".into() };
                         if approve(&w.app, &id, &code).is_ok() {
                             prop_assert!(right || code == code_for(&w.dir, &id));
-                            approved.push((i, id, r, w.app.clock.now_ms() + w.app.config.write_window_secs * 1000, false, project[i].clone()));
+                            // Bound to the project it was asked in, wherever the session is now.
+                            approved.push((i, id, r, w.app.clock.now_ms() + w.app.config.write_window_secs * 1000, false, asked_in));
                         }
                     }
                 }
                 Step::CrossApprove { from, to } => {
-                    if let (Some((a, _)), Some((b, _))) = (last[from].clone(), last[to].clone()) {
+                    if let (Some((a, _, _)), Some((b, _, _))) = (last[from].clone(), last[to].clone()) {
                         let code = code_for(&w.dir, &a);
                         if a != b && code != code_for(&w.dir, &b) {
                             prop_assert!(approve(&w.app, &b, &code).is_err(), "one approval's code approved another");
