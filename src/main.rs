@@ -1,4 +1,4 @@
-//! The `idmcp` command line: `serve` (HTTP or stdio), `token create`.
+//! The `idmcp` command line: `serve` (HTTP or stdio), `token create`, `totp enroll`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,6 +48,32 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Authenticator apps (TOTP) as an alternative to the passcode on the approval page.
+    Totp {
+        #[command(subcommand)]
+        command: TotpCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TotpCommand {
+    /// Create a TOTP secret for a Descoper; prints the otpauth URI and a QR code to scan.
+    Enroll {
+        #[arg(long)]
+        email: String,
+        /// Replace an existing enrolment (the old authenticator entry stops working).
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a Descoper's TOTP enrolment.
+    Remove {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,7 +113,8 @@ struct ServeArgs {
     /// Local-only mode: bind every request to this Descoper without a token (loopback only).
     #[arg(long, value_name = "EMAIL")]
     local_principal: Option<String>,
-    /// Where one-time passcodes go: `console` or `file:PATH`.
+    /// Where one-time passcodes go: `console`, `file:PATH`,
+    /// `smtp://user:pass@host:port?from=ADDRESS` (or `smtps://`), or `webhook:https://…`.
     #[arg(long, env = "IDMCP_OTP_CHANNEL", default_value = "console")]
     otp_channel: idmcp::session::channel::Channel,
     /// Write-window length in minutes (1 to 15).
@@ -152,6 +179,8 @@ fn main() -> ExitCode {
         Command::Token { command: TokenCommand::List { store } } => token_list(&store),
         Command::Audit { command: AuditCommand::Verify { store } } => audit_verify(&store),
         Command::Admin { command: AdminCommand::RevokeElevations { store } } => revoke_elevations(&store),
+        Command::Totp { command: TotpCommand::Enroll { email, replace, store } } => totp_enroll(&store, &email, replace),
+        Command::Totp { command: TotpCommand::Remove { email, store } } => totp_remove(&store, &email),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -222,13 +251,81 @@ fn revoke_elevations(store: &StoreArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The principal for `email`, or an error that says how to get one.
+fn descoper(conn: &rusqlite::Connection, email: &str) -> Result<principals::Principal, String> {
+    principals::principal_for_email(conn, email)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no Descoper with e-mail {email} in this store (run `idmcp serve --demo` once to create the demo company)"))
+}
+
+/// An error message for `store::in_tx`, which needs `From<rusqlite::Error>`.
+struct Msg(String);
+
+impl From<rusqlite::Error> for Msg {
+    fn from(e: rusqlite::Error) -> Self {
+        Msg(e.to_string())
+    }
+}
+
+impl From<String> for Msg {
+    fn from(e: String) -> Self {
+        Msg(e)
+    }
+}
+
+/// Records a TOTP enrolment change in the audit journal (who, never the secret).
+fn audit_totp(conn: &rusqlite::Connection, p: &principals::Principal, kind: &str) -> Result<(), String> {
+    let mut e = idmcp::journal::Entry::anonymous(now_ms(), kind);
+    e.company_id = p.company_id.clone();
+    e.principal = p.email.clone();
+    e.outcome = "ok".into();
+    idmcp::journal::append_in(conn, &e).map_err(|e| e.to_string())
+}
+
+fn totp_enroll(store: &StoreArgs, email: &str, replace: bool) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    let p = descoper(&conn, email)?;
+    let enrolment = idmcp::store::in_tx(&conn, |c| {
+        let r = idmcp::session::totp::enroll(c, &p.descoper_id, &p.email, replace, now_ms())?;
+        audit_totp(c, &p, "totp_enrolled")?;
+        Ok::<_, Msg>(r)
+    })
+    .map_err(|Msg(m)| m)?;
+    // This terminal is the enrolment channel: the secret is shown once, here, and nowhere else.
+    println!("Scan this QR code with your authenticator app (or add the URI below by hand):\n");
+    println!("{}", enrolment.qr);
+    println!("{}\n", enrolment.uri);
+    println!("On the approval page, a current 6-digit code of the app for {} now works in place of the passcode.", p.email);
+    Ok(())
+}
+
+fn totp_remove(store: &StoreArgs, email: &str) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    let p = descoper(&conn, email)?;
+    let removed = idmcp::store::in_tx(&conn, |c| {
+        let removed = idmcp::session::totp::remove(c, &p.descoper_id).map_err(|e| e.to_string())?;
+        if removed {
+            audit_totp(c, &p, "totp_removed")?;
+        }
+        Ok::<_, Msg>(removed)
+    })
+    .map_err(|Msg(m)| m)?;
+    if !removed {
+        return Err(format!("{email} has no authenticator enrolled"));
+    }
+    println!("removed the authenticator of {email}");
+    Ok(())
+}
+
 fn serve(args: ServeArgs) -> Result<(), String> {
     let store = open_store(&args.store)?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     let config = Config { public_url, write_window_secs: args.write_window_minutes * 60, channel: args.otp_channel.clone() };
     if args.stdio && matches!(config.channel, idmcp::session::channel::Channel::Console) {
         tracing::warn!(
-            "with --stdio the MCP client owns this process's terminal, so `console` passcodes may never reach a human: use --otp-channel file:PATH (or mail, when configured); approval pages are served on {}",
+            "with --stdio the MCP client owns this process's terminal, so `console` passcodes may never reach a human: use --otp-channel smtp://…, webhook:… or file:PATH, or enrol an authenticator app (`idmcp totp enroll`); approval pages are served on {}",
             config.public_url
         );
     }

@@ -8,3 +8,4 @@
 pub mod approvals;
 pub mod channel;
 pub mod otp;
+pub mod totp;

@@ -1,7 +1,8 @@
 //! The approval page (`GET/POST /approve/{id}`): shows the human exactly what the assistant
-//! asked to change (secrets masked), takes the passcode they received out of band, and says
-//! plainly whether the change was approved or why not. CSRF-protected (a per-approval token in
-//! the form and in a same-site cookie, plus an Origin check); no third-party assets.
+//! asked to change (secrets masked), takes the passcode they received out of band — or a
+//! current code of their authenticator app, if they enrolled one — and says plainly whether
+//! the change was approved or why not. CSRF-protected (a per-approval token in the form and in
+//! a same-site cookie, plus an Origin check); no third-party assets.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use subtle::ConstantTimeEq;
 use crate::app::App;
 use crate::journal::{self, Entry};
 use crate::session::approvals::{self, Approval, Refusal, Status};
+use crate::session::totp::{self, Factor};
 
 pub struct Item {
     pub bucket: String,
@@ -34,6 +36,8 @@ struct Page {
     company: String,
     project: String,
     status: String,
+    /// "Expires" while pending; once approved, when the write window ends.
+    expires_label: &'static str,
     expires: String,
     items: Vec<Item>,
     can_approve: bool,
@@ -58,7 +62,7 @@ fn fmt_time(epoch_ms: i64) -> String {
     format!("epoch {} (in {} s)", epoch_ms / 1000, 0.max(epoch_ms - std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)) / 1000)
 }
 
-fn page(app: &App, a: Option<&Approval>, company: &str, result: Option<(String, &'static str)>) -> Page {
+fn page(app: &App, a: Option<&Approval>, company: &str, totp: bool, result: Option<(String, &'static str)>) -> Page {
     let now = app.clock.now_ms();
     let window_minutes = app.config.write_window_secs / 60;
     let (result, result_class) = match result {
@@ -73,6 +77,7 @@ fn page(app: &App, a: Option<&Approval>, company: &str, result: Option<(String, 
             company: String::new(),
             project: String::new(),
             status: String::new(),
+            expires_label: "Expires",
             expires: String::new(),
             items: Vec::new(),
             can_approve: false,
@@ -103,11 +108,12 @@ fn page(app: &App, a: Option<&Approval>, company: &str, result: Option<(String, 
         company: company.to_owned(),
         project: a.display["project"]["name"].as_str().unwrap_or_default().to_owned(),
         status: status.to_owned(),
-        expires: fmt_time(a.expires),
+        expires_label: if a.window_until.is_some() { "Write window ends" } else { "Expires" },
+        expires: fmt_time(a.window_until.unwrap_or(a.expires)),
         items,
         can_approve,
         csrf: a.csrf.clone(),
-        totp: false,
+        totp,
         window_minutes,
         result,
         result_class,
@@ -147,13 +153,14 @@ pub async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> Respon
     let conn = app.store.reader().await;
     let found = approvals::load(&conn, &id).ok().flatten();
     let company = found.as_ref().map(|a| company_name(&conn, &a.company_id)).unwrap_or_default();
+    let has_totp = found.as_ref().is_some_and(|a| totp::enrolled(&conn, &a.descoper_id).unwrap_or(false));
     drop(conn);
     match &found {
         Some(a) => {
             let csrf = a.csrf.clone();
-            respond(StatusCode::OK, page(&app, Some(a), &company, None), Some((&id, &csrf)))
+            respond(StatusCode::OK, page(&app, Some(a), &company, has_totp, None), Some((&id, &csrf)))
         }
-        None => respond(StatusCode::NOT_FOUND, page(&app, None, "", None), None),
+        None => respond(StatusCode::NOT_FOUND, page(&app, None, "", false, None), None),
     }
 }
 
@@ -186,9 +193,10 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
     let conn = app.store.writer().await;
     let Some(a) = approvals::load(&conn, &id).ok().flatten() else {
         drop(conn);
-        return respond(StatusCode::NOT_FOUND, page(&app, None, "", None), None);
+        return respond(StatusCode::NOT_FOUND, page(&app, None, "", false, None), None);
     };
     let company = company_name(&conn, &a.company_id);
+    let has_totp = totp::enrolled(&conn, &a.descoper_id).unwrap_or(false);
     let cookie = cookie_value(&headers, &format!("idmcp_csrf_{}", cookie_name(&id))).unwrap_or_default();
     let csrf_ok: bool = (form.csrf.as_bytes().ct_eq(a.csrf.as_bytes()) & cookie.as_bytes().ct_eq(a.csrf.as_bytes())).into();
     let mut entry = Entry::anonymous(now, "approval_decision");
@@ -202,17 +210,23 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
         let _ = crate::store::in_tx(&conn, |c| journal::append_in(c, &entry));
         drop(conn);
         let msg = "This form was not submitted from the approval page (missing or wrong security token). Reload the page and try again.";
-        return respond(StatusCode::FORBIDDEN, page(&app, Some(&a), &company, Some((msg.into(), "bad"))), Some((&id, &a.csrf)));
+        return respond(StatusCode::FORBIDDEN, page(&app, Some(&a), &company, has_totp, Some((msg.into(), "bad"))), Some((&id, &a.csrf)));
     }
     let window_ms = app.config.write_window_secs * 1000;
     let decided = crate::store::in_tx(&conn, |c| {
-        let r = approvals::approve(c, &id, &form.otp, window_ms, now)?;
+        // The passcode, or a current authenticator code of the approval's principal; a wrong
+        // one of either counts as one failed attempt.
+        let r = totp::approve(c, &id, &form.otp, window_ms, now)?;
         entry.outcome = match &r {
             Ok(_) => "approved".into(),
             Err(Refusal::WrongCode { .. }) | Err(Refusal::TooManyAttempts) => "wrong_passcode".into(),
             Err(other) => format!("{other:?}").to_lowercase(),
         };
-        entry.detail = json!({"window_until": r.as_ref().ok().and_then(|a| a.window_until)});
+        // Which factor approved (never the code itself).
+        entry.detail = json!({
+            "window_until": r.as_ref().ok().and_then(|(a, _)| a.window_until),
+            "factor": r.as_ref().ok().map(|(_, f)| f.as_str()),
+        });
         journal::append_in(c, &entry)?;
         Ok::<_, rusqlite::Error>(r)
     });
@@ -220,10 +234,14 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
     drop(conn);
     let shown = after.as_ref().unwrap_or(&a);
     match decided {
-        Ok(Ok(done)) => {
+        Ok(Ok((done, factor))) => {
             let until = done.window_until.unwrap_or(now) / 1000;
-            let msg = format!("Approved. The assistant can now carry out this change (once) until epoch {until}. You can close this page.");
-            respond(StatusCode::OK, page(&app, Some(shown), &company, Some((msg, "ok"))), None)
+            let how = match factor {
+                Factor::Passcode => "with the passcode",
+                Factor::Totp => "with your authenticator app",
+            };
+            let msg = format!("Approved {how}. The assistant can now carry out this change (once) until epoch {until}. You can close this page.");
+            respond(StatusCode::OK, page(&app, Some(shown), &company, has_totp, Some((msg, "ok"))), None)
         }
         Ok(Err(refusal)) => {
             let code = match refusal {
@@ -232,11 +250,18 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
                 Refusal::Unknown => StatusCode::NOT_FOUND,
                 _ => StatusCode::CONFLICT,
             };
-            respond(code, page(&app, Some(shown), &company, Some((refusal.message(), "bad"))), Some((&id, &a.csrf)))
+            let msg = match refusal {
+                // With an authenticator enrolled the human may have typed either code.
+                Refusal::WrongCode { remaining } if has_totp => {
+                    format!("Wrong code: neither the passcode nor a current, unused code of your authenticator app. {remaining} attempt(s) left before this request is cancelled.")
+                }
+                ref other => other.message(),
+            };
+            respond(code, page(&app, Some(shown), &company, has_totp, Some((msg, "bad"))), Some((&id, &a.csrf)))
         }
         Err(e) => {
             tracing::error!(error = %e, "approval decision failed");
-            respond(StatusCode::INTERNAL_SERVER_ERROR, page(&app, Some(shown), &company, Some(("The store could not record the decision; nothing changed. Try again.".into(), "bad"))), None)
+            respond(StatusCode::INTERNAL_SERVER_ERROR, page(&app, Some(shown), &company, has_totp, Some(("The store could not record the decision; nothing changed. Try again.".into(), "bad"))), None)
         }
     }
 }
