@@ -506,6 +506,9 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     for (idx, p) in profiles.iter().enumerate() {
         baseline(&mut s.rng, p, idx as u32, now, globex_expiry, &mut recs);
     }
+    // A sign-in begun just before the clock can complete after it (start, failure, retry);
+    // nothing may lie in the future, or last-login times would disagree with every history.
+    recs.retain(|r| r.t <= now);
     recs.sort_by_key(|r| r.t);
 
     // --- Planted stories (use-cases.md §5.8).
@@ -656,6 +659,23 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
         pl.login(bf + k * 20_000 + rng.random_range(0..9_000), "LoginFailed", admin, "password", "Desktop", "NL", "185.220.101.47", &acme, json!({"factor": "first", "error_message": "Invalid password", "city": "Amsterdam"}));
     }
     pl.login(bf + 10 * MIN, "LoginExceedMaxAttempts", admin, "password", "Desktop", "NL", "185.220.101.47", &acme, json!({"error_message": "Too many failed attempts: account locked for 30 minutes", "attempts": 30, "city": "Amsterdam"}));
+
+    // Q1's incident, for quarterly evidence (P126): bob locked out after a password-spraying
+    // run, and the IT admin impersonating him the next morning to check his account. Q1 is
+    // this year's once it has ended, else last year's, kept inside the 13 months of history.
+    let (y, m, _) = crate::store::events::civil_from_days(now.div_euclid(DAY));
+    let q1_year = if m >= 4 { y } else { y - 1 };
+    let q1 = (crate::store::events::days_from_civil(q1_year, 2, 12) * DAY + 9 * HOUR).max(now - (SPAN_DAYS - 5) * DAY);
+    let bob = person("U-bob");
+    for k in 0..12 {
+        pl.login(q1 + k * 25_000, "LoginFailed", bob, "password", "Desktop", "UA", "91.215.85.12", &acme, json!({"factor": "first", "error_message": "Invalid password", "city": "Kyiv"}));
+    }
+    pl.login(q1 + 12 * 25_000, "LoginExceedMaxAttempts", bob, "password", "Desktop", "UA", "91.215.85.12", &acme, json!({"error_message": "Too many failed attempts: account locked for 30 minutes", "attempts": 12, "city": "Kyiv"}));
+    pl.login(q1 + 20 * HOUR, "UserImpersonated", bob, "", "Desktop", "US", "73.51.200.8", &acme,
+        json!({"impersonatorId": "U-admin", "impersonatorLoginId": "it-admin@acme.com", "reason": "checking the account after a lockout", "city": "Austin"}));
+    if let Some(e) = pl.out.last_mut() {
+        e.actor_id = "U-admin".into();
+    }
 
     // A failed-login spike within one hour, 15 days ago (credential stuffing).
     let spike = now - 15 * DAY - 20 * HOUR;

@@ -202,7 +202,13 @@ fn named(w: &Windows) -> Vec<Value> {
 
     let p = person("U-admin");
     let mut admin = user(p.user_id, p.login_id, p.name, Some(p.login_id), now - 390 * DAY, "enabled", &["admin", "super_admin_role"],
-        vec![membership("T-acme", &["TenantAdmin"], now - 390 * DAY), membership("T-stark", &["TenantAdmin"], now - 150 * DAY)],
+        // TenantAdmin grants super_admin in Stark Industries and Acme-Holdings: with the project
+        // role, three paths to the same power (the privileged-access review finds them).
+        vec![
+            membership("T-acme", &["TenantAdmin"], now - 390 * DAY),
+            membership("T-stark", &["TenantAdmin"], now - 150 * DAY),
+            membership("T-acme-holdings", &["TenantAdmin"], now - 100 * DAY),
+        ],
         json!({"onboardingCompleted": true, "employmentType": "employee", "department": "IT"}));
     sign_up(&mut admin, "password");
     admin["TOTP"] = json!(true);

@@ -24,7 +24,9 @@ use crate::store::{docs, events};
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
 pub const KEYS: &[(&str, &[&str])] = &[
-    ("users", &["userId", "loginIds", "email", "phone"]),
+    // Lookup keys, plus the SearchUsers filters that narrow candidates in `doc_keys` (see
+    // [`INDEXED_FILTERS`]) so a search reads only the documents that can match.
+    ("users", &["userId", "loginIds", "email", "phone", "status", "roleNames", "userTenants[].tenantId", "signUpMethod", "test"]),
     ("user_credentials", &["userId"]),
     ("user_passkeys", &["userId"]),
     ("trusted_devices", &["userId"]),
@@ -99,7 +101,7 @@ pub(crate) fn audit(ctx: &Ctx, action: &str, user: &Value, data: Value) -> Resul
         occurred: ctx.now_ms,
         action: action.to_owned(),
         kind: "info".into(),
-        actor_id: ctx.principal.descoper_id.clone(),
+        actor_id: ctx.principal.email.clone(),
         user_id: user.get("userId").and_then(Value::as_str).unwrap_or_default().to_owned(),
         login_id: docs::extract(user, "loginIds").first().and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
         method: "management".into(),
@@ -602,10 +604,44 @@ fn cmp_values(x: Option<&Value>, y: Option<&Value>) -> std::cmp::Ordering {
     }
 }
 
+/// SearchUsers inputs whose values are exact (case-insensitive) matches of an indexed user
+/// field: (input, `doc_keys` path). Each one given narrows the candidates before any document
+/// is read; [`matches`] still applies every filter to the candidates.
+const INDEXED_FILTERS: &[(&str, &str)] = &[
+    ("userIds", "userId"),
+    ("loginIds", "loginIds"),
+    ("emails", "email"),
+    ("phones", "phone"),
+    ("statuses", "status"),
+    ("roleNames", "roleNames"),
+    ("tenantIds", "userTenants[].tenantId"),
+    ("signUpMethods", "signUpMethod"),
+];
+
+/// The `doc_keys` constraints a search's arguments imply (values normalised as the index
+/// stores them). Empty when no indexed filter is given: then every user is a candidate.
+fn index_constraints(a: &Map<String, Value>, scope: TestScope) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = INDEXED_FILTERS
+        .iter()
+        .filter_map(|(input, path)| {
+            let values: Vec<String> = a.get(*input)?.as_array()?.iter().filter_map(docs::key_text).collect();
+            (!values.is_empty()).then(|| ((*path).to_owned(), values))
+        })
+        .collect();
+    // Test users carry `test: true`; real users may lack the flag, so only "test only" narrows.
+    if scope == TestScope::Only || a.get("testUsersOnly").and_then(Value::as_bool).unwrap_or(false) {
+        out.push(("test".to_owned(), vec!["true".to_owned()]));
+    }
+    out
+}
+
 /// Runs a user search: filter, sort (`[{field, desc}]`, default newest first), page.
 pub(crate) fn search(ctx: &Ctx, a: &Map<String, Value>, scope: TestScope) -> Result<Value, ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    let mut found: Vec<Value> = docs::scan(ctx.db(), &pid, USERS)?.into_iter().map(|(_, d)| d).filter(|d| matches(a, d, scope)).collect();
+    // Narrow through the index first, then check every filter on the (moved, not cloned)
+    // candidate documents.
+    let candidates = docs::select(ctx.db(), &pid, USERS, &index_constraints(a, scope))?;
+    let mut found: Vec<Value> = candidates.into_iter().map(|(_, d)| d).filter(|d| matches(a, d, scope)).collect();
     let mut keys: Vec<(String, bool)> = a
         .get("sort")
         .and_then(Value::as_array)
@@ -1271,6 +1307,53 @@ pub(crate) mod tests {
         let times: Vec<i64> = page["users"].as_array().unwrap().iter().map(|u| u["createdTime"].as_i64().unwrap()).collect();
         assert_eq!(times.len(), 7);
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn indexed_search_agrees_with_a_full_scan() {
+        let t = T::new();
+        let all: Vec<Value> = {
+            let conn = t.app.store.writer_blocking();
+            let pid: String = conn.query_row("SELECT id FROM projects WHERE name='acme-prod'", [], |r| r.get(0)).unwrap();
+            docs::scan(&conn, &pid, USERS).unwrap().into_iter().map(|(_, d)| d).collect()
+        };
+        let ids = |v: &Value| -> Vec<String> {
+            let mut out: Vec<String> = v["users"].as_array().unwrap().iter().map(|u| u["userId"].as_str().unwrap().to_owned()).collect();
+            out.sort();
+            out
+        };
+        for args in [
+            json!({"statuses": ["disabled"], "emails": ["USER00012@customers.example", "bob@acme.com"]}),
+            json!({"statuses": ["disabled"]}),
+            json!({"tenantIds": ["T-acme"], "tenantRoleNames": ["TenantAdmin"]}),
+            json!({"roleNames": ["admin"], "customAttributes": {"employmentType": "contractor"}}),
+            json!({"loginIds": ["Alice@Acme.com"], "userIds": ["U-alice", "U-bob"]}),
+            json!({"signUpMethods": ["passkey"], "withTestUser": true}),
+            json!({"testUsersOnly": true, "text": "qa_"}),
+        ] {
+            let a = args.as_object().unwrap().clone();
+            let mut want: Vec<String> =
+                all.iter().filter(|d| matches(&a, d, TestScope::ByArgs)).map(|d| d["userId"].as_str().unwrap().to_owned()).collect();
+            want.sort();
+            let mut with_limit = args.clone();
+            with_limit["limit"] = json!(1000);
+            let got = t.call("users_read", "SearchUsers", with_limit).unwrap();
+            assert!(!want.is_empty(), "{args}: the demo should have matches");
+            assert_eq!(ids(&got), want, "{args}");
+        }
+    }
+
+    #[test]
+    fn writes_refresh_the_index_and_name_the_descoper() {
+        let t = T::new();
+        t.call("users_write", "UpdateUserStatus", json!({"loginId": "bob@acme.com", "status": "disabled"})).unwrap();
+        let found = t.call("users_read", "SearchUsers", json!({"statuses": ["disabled"], "loginIds": ["bob@acme.com"]})).unwrap();
+        assert_eq!(found["total"], json!(1), "the status index follows the write");
+        let ev = t
+            .call("audits_read", "SearchAudit", json!({"userIds": ["U-bob"], "actions": ["UserModified"], "from": t.app.clock.now_ms() - 60_000}))
+            .unwrap();
+        // The actor is the Descoper's e-mail, as in the demo history and the tenants handlers.
+        assert_eq!(ev["audits"][0]["actorId"], json!(t.p.email), "{ev}");
     }
 
     #[test]
