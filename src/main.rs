@@ -92,6 +92,40 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Create your company, its first admin (a Descoper) and its projects on an empty store
+    /// (the alternative to --demo); prints a token for the admin.
+    Init {
+        /// The company name.
+        #[arg(long)]
+        company: String,
+        /// The company admin's e-mail (passcodes for approvals go to this person).
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// A project to create (repeatable); `name:production` marks the production one.
+        #[arg(long = "project", default_values_t = ["production:production".to_owned(), "staging".to_owned()])]
+        projects: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add a Descoper (console user) to the company of an existing one.
+    AddDescoper {
+        /// The new Descoper's e-mail.
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// An existing Descoper of the same company.
+        #[arg(long)]
+        colleague: String,
+        /// Make the new Descoper a company admin.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Args)]
@@ -179,6 +213,8 @@ fn main() -> ExitCode {
         Command::Token { command: TokenCommand::List { store } } => token_list(&store),
         Command::Audit { command: AuditCommand::Verify { store } } => audit_verify(&store),
         Command::Admin { command: AdminCommand::RevokeElevations { store } } => revoke_elevations(&store),
+        Command::Admin { command: AdminCommand::Init { company, email, name, projects, store } } => admin_init(&store, &company, &email, &name, &projects),
+        Command::Admin { command: AdminCommand::AddDescoper { email, name, colleague, admin, store } } => add_descoper(&store, &email, &name, &colleague, admin),
         Command::Totp { command: TotpCommand::Enroll { email, replace, store } } => totp_enroll(&store, &email, replace),
         Command::Totp { command: TotpCommand::Remove { email, store } } => totp_remove(&store, &email),
     };
@@ -237,6 +273,48 @@ fn audit_verify(store: &StoreArgs) -> Result<(), String> {
         }
         Err((seq, why)) => Err(format!("audit journal broken at record {seq}: {why}")),
     }
+}
+
+fn admin_init(store: &StoreArgs, company: &str, email: &str, name: &str, projects: &[String]) -> Result<(), String> {
+    if !email.contains('@') {
+        return Err(format!("--email `{email}` is not an e-mail address"));
+    }
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    let now = now_ms();
+    let existing: i64 = conn.query_row("SELECT COUNT(*) FROM companies", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Err("this store already has a company; `idmcp admin init` only sets up an empty store (use `admin add-descoper` to add people)".into());
+    }
+    let token = idmcp::store::in_tx(&conn, |c| {
+        let cid = principals::ensure_company(c, company, now)?;
+        let display = if name.is_empty() { email } else { name };
+        principals::ensure_descoper(c, &cid, email, display, true, now)?;
+        for (i, p) in projects.iter().enumerate() {
+            let (pname, env) = p.split_once(':').unwrap_or((p.as_str(), ""));
+            principals::ensure_project(c, &cid, pname, env, &[], now + i as i64)?;
+        }
+        principals::create_token(c, email, "init", None, now)
+    })
+    .map_err(|e| e.to_string())?;
+    let (_, secret) = token.ok_or("the admin was not created")?;
+    eprintln!("created company {company:?} with admin {email} and projects {}", projects.join(", "));
+    println!("{secret}");
+    Ok(())
+}
+
+fn add_descoper(store: &StoreArgs, email: &str, name: &str, colleague: &str, admin: bool) -> Result<(), String> {
+    let store = open_store(store)?;
+    let conn = store.writer_blocking();
+    let Some(p) = principals::principal_for_email(&conn, colleague).map_err(|e| e.to_string())? else {
+        return Err(format!("no Descoper {colleague} in this store"));
+    };
+    if principals::principal_for_email(&conn, email).map_err(|e| e.to_string())?.is_some() {
+        return Err(format!("{email} is already a Descoper (a Descoper belongs to exactly one company)"));
+    }
+    principals::ensure_descoper(&conn, &p.company_id, email, if name.is_empty() { email } else { name }, admin, now_ms()).map_err(|e| e.to_string())?;
+    println!("added {email} to {}", p.company_name);
+    Ok(())
 }
 
 fn revoke_elevations(store: &StoreArgs) -> Result<(), String> {
@@ -331,6 +409,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     }
     {
         let conn = store.writer_blocking();
+        let reindexed = idmcp::engine::ensure_indexes(&conn).map_err(|e| format!("cannot rebuild the document index: {e}"))?;
+        if reindexed > 0 {
+            tracing::info!("re-indexed {reindexed} documents for the catalog's lookup keys");
+        }
         if args.demo {
             let seeded = idmcp::demo::seed_if_empty(&conn, now_ms(), idmcp::demo::Scale::Full).map_err(|e| format!("cannot seed the demo company: {e}"))?;
             if seeded {

@@ -17,6 +17,7 @@ pub fn demo_app(dir: &Path) -> (Arc<App>, Principal) {
     let store = Store::open_with(dir, crate::store::Durability::Throwaway).expect("open test store");
     {
         let conn = store.writer_blocking();
+        crate::engine::ensure_indexes(&conn).expect("index layout");
         demo::seed_if_empty(&conn, TEST_NOW_MS, Scale::Test).expect("seed demo");
     }
     let admin = {

@@ -72,10 +72,17 @@ fn one_yaml_file_adds_a_callable_operation() {
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("operations"), &ops);
 
     // A malformed file fails the build, every problem located.
-    std::fs::write(ops.join("tenants/Broken.yaml"), "name: Broken\nbucket: tenants_write\nclass: read\ncolour: red\n").unwrap();
+    let broken = "name: Broken\nbucket: tenants_write\nclass: read\nsummary: Broken on purpose.\ndescription: x\ncolour: red\n\
+                  input: {type: object, properties: {a: {$ref: \"#/$defs/Nope\"}}}\noutput: {type: object}\nexecute: {verb: load, collection: tenants}\n";
+    std::fs::write(ops.join("tenants/Broken.yaml"), broken).unwrap();
     let (ok, stderr, _) = build(&ops);
     assert!(!ok, "a malformed operation must fail the build");
-    for expect in ["operations/tenants/Broken.yaml:3:8:", "operations/tenants/Broken.yaml:4:1: unknown key `colour`", "operations/tenants/Broken.yaml:1:1:"] {
+    for expect in [
+        "operations/tenants/Broken.yaml:2:9: a read operation cannot be in the write bucket",
+        "operations/tenants/Broken.yaml:6:1: unknown key `colour`",
+        "operations/tenants/Broken.yaml:7:46: unknown `$ref` target `#/$defs/Nope`",
+        "operations/tenants/Broken.yaml:9:10: verb `load` needs `key`",
+    ] {
         assert!(stderr.contains(expect), "missing `{expect}` in:\n{stderr}");
     }
     std::fs::remove_file(ops.join("tenants/Broken.yaml")).unwrap();

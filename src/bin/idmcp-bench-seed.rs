@@ -194,6 +194,8 @@ fn run(args: &Args) -> Result<(), String> {
     let now_s = now_ms / 1000;
     let store = Store::open(&args.data_dir).map_err(|e| e.to_string())?;
     let conn = store.writer_blocking();
+    // Record the index layout first, so the server does not re-index the dataset at start-up.
+    idmcp::engine::ensure_indexes(&conn).map_err(|e| e.to_string())?;
     let sql = |e: rusqlite::Error| e.to_string();
     // A bulk load: durability of each batch is not needed (a failed seed is simply redone).
     conn.execute_batch("PRAGMA synchronous=OFF").map_err(sql)?;

@@ -65,6 +65,21 @@ impl Ctx {
     }
 }
 
+/// Brings every collection's key index in line with the catalog (after an upgrade or a new
+/// YAML filter, documents written before would otherwise be invisible to the new lookups).
+pub fn ensure_indexes(conn: &Connection) -> rusqlite::Result<usize> {
+    let mut colls: Vec<String> = catalog::all()
+        .filter_map(|op| match &op.def().exec {
+            Exec::Verb(v) => Some(v.collection.to_owned()),
+            Exec::Handler(_) => None,
+        })
+        .chain(handlers::extra_keys().map(|(c, _)| (*c).to_owned()))
+        .collect();
+    colls.sort();
+    colls.dedup();
+    crate::store::in_tx(conn, |c| colls.iter().try_fold(0, |n, coll| Ok(n + docs::ensure_index(c, coll, indexed_paths(coll))?)))
+}
+
 /// Paths indexed in `doc_keys` for a collection: every key, unique field and equality filter
 /// that any operation declares on it, plus the extra keys handlers look documents up by.
 pub fn indexed_paths(coll: &str) -> &'static [String] {

@@ -141,3 +141,33 @@ pub fn collections(conn: &Connection, project: &str) -> rusqlite::Result<Vec<Str
     let rows = st.query_map([project], |r| r.get::<_, String>(0))?;
     rows.collect()
 }
+
+/// Rebuilds `doc_keys` of `coll` (every project) for `paths` when they differ from the paths
+/// it was last built for; returns how many documents were re-indexed.
+pub fn ensure_index(conn: &Connection, coll: &str, paths: &[String]) -> rusqlite::Result<usize> {
+    let wanted = serde_json::to_string(paths).expect("strings serialize");
+    let built: Option<String> = conn.query_row("SELECT paths FROM index_versions WHERE collection=?1", [coll], |r| r.get(0)).optional()?;
+    if built.as_deref() == Some(wanted.as_str()) {
+        return Ok(0);
+    }
+    let mut n = 0;
+    {
+        let mut st = conn.prepare("SELECT project_id, id, doc FROM docs WHERE collection=?1")?;
+        let rows: Vec<(String, String, String)> = st.query_map([coll], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        conn.execute("DELETE FROM doc_keys WHERE collection=?1", [coll])?;
+        let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO doc_keys (project_id, collection, path, value, id) VALUES (?1,?2,?3,?4,?5)")?;
+        for (project, id, text) in rows {
+            let Ok(doc) = serde_json::from_str::<Value>(&text) else { continue };
+            for path in paths {
+                for v in extract(&doc, path) {
+                    if let Some(t) = key_text(v) {
+                        ins.execute(params![project, coll, path, t, id])?;
+                    }
+                }
+            }
+            n += 1;
+        }
+    }
+    conn.execute("INSERT INTO index_versions (collection, paths) VALUES (?1, ?2) ON CONFLICT (collection) DO UPDATE SET paths=excluded.paths", params![coll, wanted])?;
+    Ok(n)
+}

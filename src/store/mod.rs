@@ -19,7 +19,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub type Conn = OwnedMutexGuard<Connection>;
 
 /// Ordered migrations; the index + 1 is the schema version recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0003_security.sql"), include_str!("migrations/0004_audit.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0003_security.sql"), include_str!("migrations/0004_audit.sql"),
+    include_str!("migrations/0005_index_versions.sql"),
+];
 
 /// The SQLite store.
 pub struct Store {

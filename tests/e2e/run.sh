@@ -82,6 +82,10 @@ inspector_stdio() {
   $INSPECTOR --cli -e "IDMCP_TOKEN=$TOKEN" -e RUST_LOG=error "$BIN" serve --stdio --data-dir "$DATA_DIR" "$@" </dev/null
 }
 
+check_approval_elicitation() { # mode: the approval link by URL elicitation (accept, decline, none)
+  "$MCP_PY" "$HERE/approval_elicitation.py" --url "$HTTP_URL" --token "$TOKEN" --otp-file "$OTP_FILE" --mode "$1"
+}
+
 check_inspector_http_list() {
   inspector_http --method tools/list >"$WORK/insp-http-list.json"
   expect_tools "$WORK/insp-http-list.json"
@@ -278,7 +282,8 @@ DATA_DIR="$WORK/demo"
 mkdir -p "$DATA_DIR"
 SERVER_LOG="$OUT/server-demo.stderr"
 TOKEN=""
-if start_server "idmcp serve --demo" "$SERVER_LOG" --demo --data-dir "$DATA_DIR"; then
+OTP_FILE="$WORK/passcodes.jsonl"
+if start_server "idmcp serve --demo" "$SERVER_LOG" --demo --data-dir "$DATA_DIR" --otp-channel "file:$OTP_FILE"; then
   TOKEN="$(sed -n 's/^demo token for admin@acme\.example: \(idmcp_[A-Za-z0-9_-]*\)$/\1/p' "$SERVER_LOG" | head -n 1)"
 fi
 HTTP_URL="http://127.0.0.1:${PORT:-0}/mcp"
@@ -292,6 +297,12 @@ if [ -n "$TOKEN" ]; then
       check "python mcp SDK: $transport, mode $mode (tools/list, whoami, list_operations, invalid calls)" 180 \
         check_python_sdk "$transport" "$mode"
     done
+  done
+
+  # --- 2b. approvals delivered by URL elicitation, in both protocol eras ----------------------
+  for mode in 2026-07-28 legacy; do
+    check "python mcp SDK: approval link by URL elicitation, mode $mode (accept → write runs, decline, no elicitation)" 600 \
+      check_approval_elicitation "$mode"
   done
 
   # --- 3. MCP Inspector CLI ---------------------------------------------------------------

@@ -35,6 +35,7 @@ async fn whoami(ctx: &mut Ctx, _input: WhoamiInput) -> Result<WhoamiOutput, ApiE
         "mode": if elevated { "elevated" } else { "read-only" },
         "writeWindowEndsAt": until,
         "approvalId": if elevated { ctx.session.approval_id.clone() } else { None },
+        "serverTime": ctx.now_secs(),
     }))?)
 }
 
@@ -82,6 +83,7 @@ async fn get_project_status(ctx: &mut Ctx, _input: GetProjectStatusInput) -> Res
         "elevated": elevated,
         "writeWindowEndsAt": until,
         "backend": "embedded",
+        "serverTime": ctx.now_secs(),
     }))?)
 }
 
