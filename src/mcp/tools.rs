@@ -65,7 +65,7 @@ pub fn all() -> Vec<Tool> {
         .with_annotations(ToolAnnotations::new().read_only(true).open_world(false)),
         Tool::new(
             SESSION,
-            "Session and project: whoami, listProjects, selectProject, getProjectStatus. Input {operation, args}.",
+            "Session, project and approvals: whoami, listProjects, selectProject, getProjectStatus, elevate (ask a human to approve exact writes), endElevation, generateOnboardingPlan. Input {operation, args}.",
             bucket_schema(SESSION),
         )
         .with_annotations(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(false)),

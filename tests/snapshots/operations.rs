@@ -3428,6 +3428,116 @@ pub mod types {
             #[serde(rename = "cancelledApprovals")]
             pub cancelled_approvals: i64,
         }
+        /// Arguments of `session.generateOnboardingPlan`: A concrete, ordered plan of operations (with arguments) and docs for a stated use case.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct GenerateOnboardingPlanInput {
+            /// What you are building and which sign-in methods or features it needs.
+            #[serde(rename = "useCase")]
+            pub use_case: ::std::string::String,
+            /// Optional: the app's framework (Next.js, React, Go...). Recognised from the use case when absent.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub framework: ::std::option::Option<::std::string::String>,
+        }
+        /// GenerateOnboardingPlanOutputFeaturesItem
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        pub struct GenerateOnboardingPlanOutputFeaturesItem {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+        }
+        /// GenerateOnboardingPlanOutputStepsItem
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        pub struct GenerateOnboardingPlanOutputStepsItem {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub order: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub feature: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tool: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub operation: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub args: ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub class: ::std::option::Option<::std::string::String>,
+            #[serde(rename = "needsApproval")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub needs_approval: ::std::option::Option<bool>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub why: ::std::option::Option<::std::string::String>,
+        }
+        /// GenerateOnboardingPlanOutputDocsItem
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        pub struct GenerateOnboardingPlanOutputDocsItem {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub feature: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub section: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub link: ::std::option::Option<::std::string::String>,
+        }
+        /// Result of `session.generateOnboardingPlan`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct GenerateOnboardingPlanOutput {
+            #[serde(rename = "useCase")]
+            pub use_case: ::std::string::String,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub framework: ::std::option::Option<::std::string::String>,
+            pub features: ::std::vec::Vec<GenerateOnboardingPlanOutputFeaturesItem>,
+            /// The calls to make, in order.
+            pub steps: ::std::vec::Vec<GenerateOnboardingPlanOutputStepsItem>,
+            pub docs: ::std::vec::Vec<GenerateOnboardingPlanOutputDocsItem>,
+            pub notes: ::std::vec::Vec<::std::string::String>,
+        }
         /// Arguments of `session.getProjectStatus`: The selected project and whether the session is read-only or elevated.
         #[derive(
             ::std::clone::Clone,
@@ -7473,6 +7583,19 @@ pub mod bind {
                 args: ::serde_json::Value,
             ) -> crate::catalog::HandlerFuture<'a>;
         }
+        /// Binding point of `session.generateOnboardingPlan` (operations/session/generateOnboardingPlan.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/session/generateOnboardingPlan.yaml declares `handler: rust`, but no handler is bound to `session.generateOnboardingPlan`",
+            label = "needs a function marked #[operation(session::generateOnboardingPlan)]",
+            note = "add `#[operation(session::generateOnboardingPlan)] async fn ...(ctx: &mut Ctx, input: types::session::GenerateOnboardingPlanInput) -> Result<types::session::GenerateOnboardingPlanOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait GenerateOnboardingPlan {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
         /// Binding point of `session.getProjectStatus` (operations/session/getProjectStatus.yaml).
         #[diagnostic::on_unimplemented(
             message = "operations/session/getProjectStatus.yaml declares `handler: rust`, but no handler is bound to `session.getProjectStatus`",
@@ -8259,7 +8382,7 @@ pub static BUCKET_TOOLS: &[&str] = &[
     "users_write",
 ];
 /// Every operation, sorted by tool then name.
-pub static OPERATIONS: [crate::catalog::OperationDef; 113usize] = [
+pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
     crate::catalog::OperationDef {
         name: "LoadAllPermissions",
         area: "access_control",
@@ -9704,6 +9827,25 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 113usize] = [
         secrets_out: &[],
         exec: crate::catalog::Exec::Handler(
             <crate::catalog::Handlers as self::bind::session::EndElevation>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "generateOnboardingPlan",
+        area: "session",
+        tool: "session",
+        class: crate::catalog::Class::Read,
+        summary: "A concrete, ordered plan of operations (with arguments) and docs for a stated use case.",
+        description: "Turns a use case in plain words (\"a Next.js app using passkeys and social login\", \"B2B SaaS\nwith SAML SSO per customer and roles\") into a plan: the capabilities it recognised, the\noperations to call in order with concrete arguments (each validated against the operation's\ncurrent schema; writes are marked `needsApproval`, and can be approved together with\n`session elevate {requests: [...]}`), the documentation pages to read for each capability\n(framework-specific when a framework is named or recognised), and notes on steps this server\ncannot do. It reads nothing from your data and changes nothing.",
+        extension: ::std::option::Option::None,
+        source: "operations/session/generateOnboardingPlan.yaml",
+        http: ::std::option::Option::None,
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"useCase\":{\"type\":\"string\",\"minLength\":1,\"description\":\"What you are building and which sign-in methods or features it needs.\"},\"framework\":{\"type\":\"string\",\"description\":\"Optional: the app's framework (Next.js, React, Go...). Recognised from the use case when absent.\"}},\"required\":[\"useCase\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"useCase\":{\"type\":\"string\"},\"framework\":{\"type\":[\"string\",\"null\"]},\"features\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"}}}},\"steps\":{\"type\":\"array\",\"description\":\"The calls to make, in order.\",\"items\":{\"type\":\"object\",\"properties\":{\"order\":{\"type\":\"integer\"},\"feature\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"tool\":{\"type\":\"string\"},\"operation\":{\"type\":\"string\"},\"args\":{\"type\":\"object\"},\"class\":{\"type\":\"string\",\"enum\":[\"read\",\"write\"]},\"needsApproval\":{\"type\":\"boolean\"},\"why\":{\"type\":\"string\"}}}},\"docs\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"feature\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"section\":{\"type\":\"string\"},\"link\":{\"type\":\"string\"}}}},\"notes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},\"required\":[\"useCase\",\"features\",\"steps\",\"docs\",\"notes\"]}",
+        examples: "[{\"title\":\"a Next.js app with passkeys and social login\",\"args\":{\"useCase\":\"A Next.js app using passkeys and social login\"},\"expect\":{\"framework\":\"next.js\",\"features\":[{\"id\":\"passkeys\"},{\"id\":\"social\"}],\"steps\":[{\"operation\":\"getProjectStatus\"},{\"tool\":\"users_read\",\"operation\":\"SearchUsers\"},{\"tool\":\"audits_read\",\"operation\":\"SearchAnalytics\"}]}},{\"title\":\"B2B with SSO and roles\",\"args\":{\"useCase\":\"B2B SaaS: SAML SSO for each customer, plus roles and permissions\"},\"expect\":{\"steps\":[{\"operation\":\"CreateTenant\",\"needsApproval\":true},{\"operation\":\"GenerateTenantAdminLinkSSO\"},{\"operation\":\"CreateRoles\"}]}},{\"title\":\"an empty use case\",\"args\":{\"useCase\":\"\"},\"error\":\"E011003\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::session::GenerateOnboardingPlan>::call,
         ),
     },
     crate::catalog::OperationDef {

@@ -4,6 +4,7 @@
 pub mod access_control;
 pub mod audits;
 pub mod auth_keys;
+pub mod onboarding;
 pub mod project;
 pub mod session;
 pub mod tenants;

@@ -135,3 +135,11 @@ async fn end_elevation(ctx: &mut Ctx, _input: EndElevationInput) -> Result<EndEl
     ctx.session.elevated_until = None;
     Ok(serde_json::from_value(json!({"mode": "read-only", "cancelledApprovals": cancelled}))?)
 }
+
+#[operation(session::generateOnboardingPlan)]
+async fn generate_onboarding_plan(_ctx: &mut Ctx, input: GenerateOnboardingPlanInput) -> Result<GenerateOnboardingPlanOutput, ApiError> {
+    if input.use_case.trim().is_empty() {
+        return Err(ApiError::missing("describe the use case, e.g. \"a Next.js app with passkeys and social login\""));
+    }
+    Ok(serde_json::from_value(super::onboarding::plan(&input.use_case, input.framework.as_deref()))?)
+}
