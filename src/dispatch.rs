@@ -171,7 +171,7 @@ pub async fn call(app: &Arc<App>, principal: &Principal, tool: &str, operation: 
     let now = app.clock.now_ms();
     let mut entry = Entry::new(now, "tool_call", principal).tool(tool).operation(operation);
 
-    let result = run(app, principal, tool, operation, args, now, &mut entry).await;
+    let result = run(app, principal, tool, operation, args, now, &mut entry, started).await;
     entry.duration_us = started.elapsed().as_micros() as i64;
     if let Err(e) = &result {
         entry.outcome = e.outcome().to_owned();
@@ -184,7 +184,8 @@ pub async fn call(app: &Arc<App>, principal: &Principal, tool: &str, operation: 
     result
 }
 
-async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str, args: Value, now: i64, entry: &mut Entry) -> Result<Value, CallError> {
+#[allow(clippy::too_many_arguments)]
+async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str, args: Value, now: i64, entry: &mut Entry, started: Instant) -> Result<Value, CallError> {
     // Validate: the operation exists in this tool and the arguments fit its schema.
     let op = resolve(tool, operation)?;
     let def = op.def();
@@ -236,7 +237,8 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
         (Ok(_), Class::Write) => {
             // The write and its audit record commit together, or not at all.
             entry.outcome = "ok".into();
-            entry.duration_us = 0;
+            // The record commits with the write, so its duration ends here.
+            entry.duration_us = started.elapsed().as_micros() as i64;
             let (id, index) = approved.expect("a write only executes with an approval");
             let committed = approvals::mark_used(&ctx.conn, &id, index)
                 .and_then(|_| journal::append_in(&ctx.conn, entry))
@@ -255,6 +257,7 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
             drop(ctx);
             if out.is_ok() {
                 entry.outcome = "ok".into();
+                entry.duration_us = started.elapsed().as_micros() as i64;
                 journal::append(app, entry).await;
             }
             Ok(out?)
