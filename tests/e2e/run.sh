@@ -287,7 +287,7 @@ if start_server "idmcp serve --demo" "$SERVER_LOG" --demo --data-dir "$DATA_DIR"
   TOKEN="$(sed -n 's/^demo token for admin@acme\.example: \(idmcp_[A-Za-z0-9_-]*\)$/\1/p' "$SERVER_LOG" | head -n 1)"
 fi
 HTTP_URL="http://127.0.0.1:${PORT:-0}/mcp"
-export DATA_DIR TOKEN HTTP_URL
+export DATA_DIR TOKEN HTTP_URL OTP_FILE
 if [ -n "$TOKEN" ]; then
   record PASS "idmcp serve --demo starts on 127.0.0.1:$PORT and prints the demo token"
 
