@@ -104,6 +104,14 @@ async def main() -> int:
     except Exception as e:  # noqa: BLE001
         results.append(("no URL elicitation → error result with the link", False, f"{type(e).__name__}: {e}"))
 
+    # Leave the session read-only again, as a careful agent would.
+    try:
+        async with client(None) as c:
+            r = await c.call_tool("session", {"operation": "endElevation"})
+            results.append(("endElevation returns the session to read-only", not r.is_error, ""))
+    except Exception as e:  # noqa: BLE001
+        results.append(("endElevation returns the session to read-only", False, f"{type(e).__name__}: {e}"))
+
     for step, ok, detail in results:
         print(f"{'PASS' if ok else 'FAIL'}: approval elicitation [{a.mode}] {step}" + ("" if ok else f" — {detail}"))
     return 0 if all(ok for _, ok, _ in results) else 1

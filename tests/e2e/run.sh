@@ -83,7 +83,10 @@ inspector_stdio() {
 }
 
 check_approval_elicitation() { # mode: the approval link by URL elicitation (accept, decline, none)
-  "$MCP_PY" "$HERE/approval_elicitation.py" --url "$HTTP_URL" --token "$TOKEN" --otp-file "$OTP_FILE" --mode "$1"
+  # Its own token, so its session's write window never leaks into the other checks.
+  local token
+  token="$("$BIN" token create --email admin@acme.example --name "e2e-elicitation" --data-dir "$DATA_DIR")" || return 1
+  "$MCP_PY" "$HERE/approval_elicitation.py" --url "$HTTP_URL" --token "$token" --otp-file "$OTP_FILE" --mode "$1"
 }
 
 check_inspector_http_list() {
