@@ -19,20 +19,22 @@
 //! Knobs: `DURABILITY_CYCLES` (default 20), `DURABILITY_SEED` (default: from the clock; the
 //! seed is printed so a failing run can be replayed).
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_idmcp");
-const TOKEN_PREFIX: &str = "demo token for admin@acme.example: ";
+use common::TOKEN_PREFIX;
 const BATCH: usize = 50;
 
 // ---------------------------------------------------------------------------------------------
@@ -128,24 +130,7 @@ fn start(dir: &Path, otp_file: &Path, demo: bool) -> (Server, Option<String>) {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel::<String>();
-        {
-            // Drain stderr for the whole life of the process (a full pipe would block it).
-            let pipe = child.stderr.take().unwrap();
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    if let Some(t) = line.strip_prefix(TOKEN_PREFIX) {
-                        let _ = tx.send(t.trim().to_owned());
-                    }
-                    let mut l = log.lock().unwrap();
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-            });
-        }
+        let (log, rx) = common::drain_stderr(&mut child);
         let mut server = Server { child, port, log };
         let token = if demo {
             match rx.recv_timeout(Duration::from_secs(600)) {

@@ -7,12 +7,13 @@
 //!
 //! Nothing but the Rust toolchain is needed: the HTTP status checks use a raw TCP request.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_idmcp");
 const ADMIN: &str = "admin@acme.example";
 const COMPANY: &str = "Acme Holdings";
-const TOKEN_PREFIX: &str = "demo token for admin@acme.example: ";
+use common::TOKEN_PREFIX;
 
 /// DESIGN.md §3: exactly these tools.
 const TOOLS: [&str; 23] = [
@@ -126,24 +127,7 @@ fn try_start_server() -> Result<Server, Start> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Start::Failed(format!("cannot run {BIN}: {e}")))?;
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = mpsc::channel::<String>();
-    {
-        // Drain stderr for the whole life of the process (a full pipe would block the server).
-        let pipe = child.stderr.take().unwrap();
-        let log = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if let Some(t) = line.strip_prefix(TOKEN_PREFIX) {
-                    let _ = tx.send(t.trim().to_owned());
-                }
-                let mut l = log.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-    }
+    let (stderr, rx) = common::drain_stderr(&mut child);
     let mut server = Server { child, port, token: String::new(), dir, stderr };
     server.token = match rx.recv_timeout(Duration::from_secs(600)) {
         Ok(t) => t,
