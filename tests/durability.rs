@@ -22,8 +22,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -38,22 +37,19 @@ use common::TOKEN_PREFIX;
 const BATCH: usize = 50;
 
 // ---------------------------------------------------------------------------------------------
-// A small deterministic PRNG (SplitMix64): the test prints its seed, so a failing run can be
+// A seeded PRNG (rand's StdRng): the test prints its seed, so a failing run can be
 // replayed exactly with DURABILITY_SEED.
 
-struct Rng(u64);
+/// The seeded generator, narrowed to what the test draws.
+struct Rng(rand::rngs::StdRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Self(rand::SeedableRng::seed_from_u64(seed))
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        rand::RngExt::random_range(&mut self.0, 0..n.max(1))
     }
 }
 
@@ -160,48 +156,6 @@ fn start(dir: &Path, otp_file: &Path, demo: bool) -> (Server, Option<String>) {
 // Raw HTTP/1.1 (one connection per request): a request cut off by the kill is an I/O error or
 // a truncated body, never mistaken for an answer.
 
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<Response> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    s.set_nodelay(true)?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or_else(|| std::io::Error::other("truncated response head"))?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
-    let resp = Response { status, headers, body: body.to_owned() };
-    if let Some(len) = resp.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        if resp.body.len() != len {
-            return Err(std::io::Error::other(format!("truncated body: {} of {len} bytes", resp.body.len())));
-        }
-    }
-    Ok(resp)
-}
 
 /// One `tools/call` as a 2026-07-28 stateless request; `Ok` only for a complete JSON-RPC
 /// result (which may still be an `isError` tool result).
@@ -404,7 +358,7 @@ fn acknowledged_writes_survive_sigkill() {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64);
     eprintln!("durability: {cycles} cycles, DURABILITY_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let tmp = tempfile::tempdir().unwrap();
     let dir: PathBuf = tmp.path().join("data");
     let otp_file = tmp.path().join("otp.jsonl");
@@ -588,4 +542,9 @@ fn every_read_record_survives_sigterm() {
     drop(conn);
     let verify = audit_verify(&dir);
     eprintln!("SIGTERM: {READS} SearchTenants + {listings} list_operations reads, all {} records in the journal ({} records in all, {} new); {verify}", READS + listings, after, after - before);
+}
+
+/// [`common::http`] with this test's read timeout.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<common::Response> {
+    common::http(port, method, path, headers, body, Duration::from_secs(60))
 }

@@ -10,8 +10,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -156,45 +155,10 @@ fn try_start_server() -> Result<Server, Start> {
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP (for status codes and headers the MCP client hides)
 
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<HttpResponse> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
-    Ok(HttpResponse { status, headers, body: body.to_owned() })
-}
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}"#;
 
-fn post_mcp(port: u16, authorization: Option<&str>) -> HttpResponse {
+fn post_mcp(port: u16, authorization: Option<&str>) -> common::Response {
     let mut headers = vec![("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
     if let Some(a) = authorization {
         headers.push(("Authorization", a));
@@ -504,4 +468,9 @@ fn token_create_prints_exactly_one_line(server: &Server, rt: &tokio::runtime::Ru
         .unwrap();
     assert!(!out.status.success(), "token create for an unknown e-mail succeeded");
     assert!(out.stdout.is_empty(), "token create printed to stdout on failure: {:?}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// [`common::http`] with this test's read timeout.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<common::Response> {
+    common::http(port, method, path, headers, body, Duration::from_secs(30))
 }

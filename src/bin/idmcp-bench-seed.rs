@@ -44,27 +44,23 @@ struct Args {
     days: i64,
 }
 
-/// SplitMix64: small, fast, deterministic; enough for benchmark data.
-struct Rng(u64);
+/// rand's seeded StdRng, with the draws the dataset needs (deterministic for a seed).
+struct Rng(rand::rngs::StdRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Self(rand::SeedableRng::seed_from_u64(seed))
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        rand::RngExt::random_range(&mut self.0, 0..n.max(1))
     }
     fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+        rand::RngExt::random_bool(&mut self.0, p.clamp(0.0, 1.0))
     }
     /// An index drawn by weight.
     fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u32 = weights.iter().sum();
-        let mut x = (self.next() % u64::from(total)) as u32;
+        let mut x = rand::RngExt::random_range(&mut self.0, 0..total);
         for (i, w) in weights.iter().enumerate() {
             if x < *w {
                 return i;
@@ -207,7 +203,7 @@ fn run(args: &Args) -> Result<(), String> {
     })
     .map_err(sql)?;
 
-    let mut rng = Rng(0x1d3c_be4c);
+    let mut rng = Rng::new(0x1d3c_be4c);
 
     // Tenants.
     let t0 = Instant::now();
