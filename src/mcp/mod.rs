@@ -50,23 +50,39 @@ impl Server {
         ctx.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Principal>().cloned())
     }
 
-    async fn bucket_call(&self, principal: &Principal, tool: &str, args: &Map<String, Value>) -> Result<Value, CallToolResponse> {
+    async fn bucket_call(&self, principal: &Principal, tool: &str, args: &Map<String, Value>) -> Result<Value, Refused> {
         let Some(operation) = args.get("operation").and_then(Value::as_str) else {
-            return Err(error_result(format!(
+            return Err(Refused::Other(error_result(format!(
                 "`{tool}` needs {{\"operation\": <name>, \"args\": {{...}}}}. Operations: {}",
                 catalog::names_of(tool).join(", ")
-            )));
+            ))));
         };
         let op_args = match args.get("args") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v @ Value::Object(_)) => v.clone(),
-            Some(other) => return Err(error_result(format!("`args` must be an object with the operation's arguments, not {other}"))),
+            Some(other) => return Err(Refused::Other(error_result(format!("`args` must be an object with the operation's arguments, not {other}")))),
         };
         match dispatch::call(&self.app, principal, tool, operation, op_args).await {
             Ok(v) => Ok(v),
-            Err(CallError::Api(e)) => Err(error_result(format!("{} {}: {}", e.error_code, e.error_description, e.error_message))),
-            Err(CallError::ApprovalRequired(p)) => Err(approval_result(&p)),
-            Err(e) => Err(error_result(e.to_string())),
+            Err(CallError::Api(e)) => Err(Refused::Other(error_result(format!("{} {}: {}", e.error_code, e.error_description, e.error_message)))),
+            Err(CallError::ApprovalRequired(p)) => Err(Refused::Pending(p)),
+            Err(e) => Err(Refused::Other(error_result(e.to_string()))),
+        }
+    }
+}
+
+/// Why a bucket call produced no result: a write waiting for approval, or any other failure
+/// already rendered as an error result.
+enum Refused {
+    Pending(dispatch::Pending),
+    Other(CallToolResponse),
+}
+
+impl Refused {
+    fn into_response(self) -> CallToolResponse {
+        match self {
+            Refused::Pending(p) => approval_result(&p),
+            Refused::Other(r) => r,
         }
     }
 }
@@ -123,19 +139,6 @@ async fn wait_for_approval(app: &App, id: &str, ct: &tokio_util::sync::Cancellat
     }
 }
 
-fn pending_of(resp: &CallToolResponse) -> Option<dispatch::Pending> {
-    let CallToolResponse::Complete(r) = resp else { return None };
-    let v = r.structured_content.as_ref().filter(|v| v["status"] == "approval_required")?;
-    Some(dispatch::Pending {
-        approval_id: v["approvalId"].as_str()?.to_owned(),
-        url: v["approvalUrl"].as_str()?.to_owned(),
-        expires_at: v["expiresAt"].as_i64().unwrap_or_default(),
-        channel: String::new(),
-        reused: true,
-        summary: String::new(),
-    })
-}
-
 impl Server {
     /// A bucket call, with the approval link delivered the best way the client supports:
     /// 2026-07-28 clients with URL elicitation get an `InputRequiredResult` and, on their
@@ -150,11 +153,12 @@ impl Server {
         request: &CallToolRequestParams,
         ctx: &RequestContext<RoleServer>,
     ) -> CallToolResponse {
-        let first = match self.bucket_call(principal, name, args).await {
+        let pending = match self.bucket_call(principal, name, args).await {
             Ok(v) => return ok_result(v),
-            Err(resp) => resp,
+            Err(Refused::Pending(p)) => p,
+            Err(other) => return other.into_response(),
         };
-        let Some(pending) = pending_of(&first) else { return first };
+        let first = approval_result(&pending);
         let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
         if modern {
             let url_ok = ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.url.is_some());
@@ -168,7 +172,7 @@ impl Server {
                 .and_then(|v| serde_json::from_value::<rmcp::model::ElicitResult>(v.clone()).ok())
                 .is_some_and(|r| r.action == rmcp::model::ElicitationAction::Accept);
             if request.request_state.is_none() {
-                return elicit_approval(&dispatch::Pending { summary: name.to_owned(), ..pending });
+                return elicit_approval(&pending);
             }
             if !accepted {
                 return error_result("The user declined to open the approval page; the write did not run.");
@@ -191,7 +195,7 @@ impl Server {
         }
         match self.bucket_call(principal, name, args).await {
             Ok(v) => ok_result(v),
-            Err(resp) => resp,
+            Err(refused) => refused.into_response(),
         }
     }
 }
