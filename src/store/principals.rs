@@ -84,11 +84,14 @@ pub fn ensure_project(conn: &Connection, company_id: &str, name: &str, environme
 
 pub fn projects_of(conn: &Connection, company_id: &str) -> rusqlite::Result<Vec<Project>> {
     let mut st = conn.prepare_cached("SELECT id, name, environment, tags FROM projects WHERE company_id=?1 ORDER BY created, name")?;
-    let rows = st.query_map([company_id], |r| {
-        let tags: String = r.get(3)?;
-        Ok(Project { id: r.get(0)?, name: r.get(1)?, environment: r.get(2)?, tags: serde_json::from_str(&tags).unwrap_or_default() })
-    })?;
+    let rows = st.query_map([company_id], project_row)?;
     rows.collect()
+}
+
+/// A `projects` row selected as `id, name, environment, tags`.
+fn project_row(r: &rusqlite::Row) -> rusqlite::Result<Project> {
+    let tags: String = r.get(3)?;
+    Ok(Project { id: r.get(0)?, name: r.get(1)?, environment: r.get(2)?, tags: serde_json::from_str(&tags).unwrap_or_default() })
 }
 
 /// Creates an API token for the Descoper with `email`; returns the secret (shown once).
@@ -168,11 +171,15 @@ pub fn set_elevation(conn: &Connection, key: &str, until: Option<i64>, approval_
     Ok(())
 }
 
-/// The project `id_or_name` if it belongs to `company_id`.
+/// The project `id_or_name` if it belongs to `company_id` (an id match wins over a name
+/// match; names compare ignoring ASCII case). One indexed query: it runs on every call.
 pub fn find_project(conn: &Connection, company_id: &str, id_or_name: &str) -> rusqlite::Result<Option<Project>> {
-    Ok(projects_of(conn, company_id)?
-        .into_iter()
-        .find(|p| p.id == id_or_name || p.name.eq_ignore_ascii_case(id_or_name)))
+    conn.prepare_cached(
+        "SELECT id, name, environment, tags FROM projects WHERE company_id=?1 AND (id=?2 OR name=?2 COLLATE NOCASE) \
+         ORDER BY id=?2 DESC LIMIT 1",
+    )?
+    .query_row(params![company_id, id_or_name], project_row)
+    .optional()
 }
 
 /// Revokes the token with this id or secret; returns its id if one was active.
