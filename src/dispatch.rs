@@ -17,7 +17,8 @@ use crate::error::ApiError;
 use crate::journal::{self, Entry};
 use crate::session::approvals::{self, Request};
 use crate::session::channel::Delivery;
-use crate::store::principals::{self, Principal, Project};
+use crate::store::principals::{Principal, Project};
+use crate::store::Db;
 
 /// An approval waiting for the human: what the agent is told (never the passcode).
 #[derive(Clone, Debug)]
@@ -195,9 +196,9 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
 
     // Scope: the session of this credential, in the principal's company, and its project.
     let conn = if def.class == Class::Write { app.store.writer().await } else { app.store.reader().await };
-    let session = principals::session_for(&conn, principal, now).map_err(ApiError::from)?;
+    let session = conn.principals().session_for(principal, now).map_err(ApiError::from)?;
     let project = match &session.project_id {
-        Some(id) => principals::find_project(&conn, &principal.company_id, id).map_err(ApiError::from)?,
+        Some(id) => conn.principals().find_project(&principal.company_id, id).map_err(ApiError::from)?,
         None => None,
     };
     entry.session = session.key.clone();
@@ -230,7 +231,7 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
 
     let mut ctx = Ctx { app: app.clone(), principal: principal.clone(), session, project, now_ms: now, conn };
     if def.class == Class::Write {
-        ctx.conn.execute_batch("BEGIN IMMEDIATE").map_err(ApiError::from)?;
+        ctx.conn.begin().map_err(ApiError::from)?;
     }
     let out = execute(op, &mut ctx, args).await;
     match (&out, def.class) {
@@ -242,15 +243,15 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
             let (id, index) = approved.expect("a write only executes with an approval");
             let committed = approvals::mark_used(&ctx.conn, &id, index)
                 .and_then(|_| journal::append_in(&ctx.conn, entry))
-                .and_then(|_| ctx.conn.execute_batch("COMMIT"));
+                .and_then(|_| ctx.conn.commit());
             if let Err(e) = committed {
-                let _ = ctx.conn.execute_batch("ROLLBACK");
+                let _ = ctx.conn.rollback();
                 return Err(ApiError::from(e).into());
             }
             Ok(out?)
         }
         (Err(_), Class::Write) => {
-            let _ = ctx.conn.execute_batch("ROLLBACK");
+            let _ = ctx.conn.rollback();
             Ok(out?)
         }
         (_, Class::Read) => {
@@ -277,7 +278,7 @@ async fn execute(op: Op, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError> 
 /// to append (the caller knows which connection may append it) and the outcome.
 pub fn start_approval(
     app: &App,
-    conn: &rusqlite::Connection,
+    conn: &dyn Db,
     principal: &Principal,
     session_key: &str,
     project: &Project,

@@ -42,8 +42,8 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::store::Error> for ApiError {
+    fn from(e: crate::store::Error) -> Self {
         tracing::error!(error = %e, "store error");
         ApiError::internal("the store could not complete the request; it was rolled back")
     }

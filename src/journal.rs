@@ -10,13 +10,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::App;
+use crate::store::journal::{FIELDS, Record};
 use crate::store::principals::Principal;
+use crate::store::{Db, Result};
 
 /// One journal record being built up by the dispatch path or a transport.
 #[derive(Clone, Debug)]
@@ -39,19 +40,11 @@ pub struct Entry {
 impl Entry {
     pub fn new(occurred: i64, kind: &str, p: &Principal) -> Self {
         Self {
-            occurred,
             company_id: p.company_id.clone(),
             principal: p.email.clone(),
             session: p.credential.clone(),
-            project_id: String::new(),
-            kind: kind.into(),
-            tool: String::new(),
-            operation: String::new(),
             outcome: "pending".into(),
-            duration_us: 0,
-            approval_id: String::new(),
-            correlation_id: String::new(),
-            detail: json!({}),
+            ..Self::anonymous(occurred, kind)
         }
     }
 
@@ -95,15 +88,7 @@ pub fn clean(s: &str) -> String {
     s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
-/// The stored fields of a record, in chain order.
-struct Row {
-    seq: i64,
-    fields: [String; 13],
-    prev_hash: String,
-    hash: String,
-}
-
-fn chain_hash(prev: &str, seq: i64, fields: &[String; 13]) -> String {
+fn chain_hash(prev: &str, seq: i64, fields: &[String; FIELDS]) -> String {
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
     h.update(seq.to_string().as_bytes());
@@ -115,7 +100,7 @@ fn chain_hash(prev: &str, seq: i64, fields: &[String; 13]) -> String {
     hex::encode(h.finalize())
 }
 
-fn fields_of(e: &Entry) -> [String; 13] {
+fn fields_of(e: &Entry) -> [String; FIELDS] {
     [
         e.occurred.to_string(),
         e.company_id.clone(),
@@ -134,23 +119,14 @@ fn fields_of(e: &Entry) -> [String; 13] {
 }
 
 /// Appends inside the caller's transaction (the caller holds the writer).
-pub fn append_in(conn: &Connection, e: &Entry) -> rusqlite::Result<()> {
-    let last: Option<(i64, String)> = conn
-        .prepare_cached("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (seq, prev) = match last {
+pub fn append_in(db: &dyn Db, e: &Entry) -> Result<()> {
+    let (seq, prev_hash) = match db.journal().last()? {
         Some((s, h)) => (s + 1, h),
         None => (1, String::new()),
     };
-    let f = fields_of(e);
-    let hash = chain_hash(&prev, seq, &f);
-    conn.prepare_cached(
-        "INSERT INTO journal (seq, occurred, company_id, principal, session, project_id, kind, tool, operation, outcome, duration_us, approval_id, correlation_id, detail, prev_hash, hash) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
-    )?
-    .execute(params![seq, e.occurred, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], e.duration_us, f[10], f[11], f[12], prev, hash])?;
-    Ok(())
+    let fields = fields_of(e);
+    let hash = chain_hash(&prev_hash, seq, &fields);
+    db.journal().insert(&Record { seq, fields, prev_hash, hash })
 }
 
 /// Messages to the group-commit task.
@@ -183,7 +159,7 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
             }
             if !batch.is_empty() {
                 let conn = app.store.writer().await;
-                let r = crate::store::in_tx(&conn, |c| batch.iter().try_for_each(|e| append_in(c, e)));
+                let r = crate::store::in_tx(&*conn, |c| batch.iter().try_for_each(|e| append_in(c, e)));
                 if let Err(err) = r {
                     tracing::error!(error = %err, records = batch.len(), "cannot append to the audit journal");
                 }
@@ -204,7 +180,7 @@ pub async fn append(app: &App, e: &Entry) {
         }
     }
     let conn = app.store.writer().await;
-    if let Err(err) = crate::store::in_tx(&conn, |c| append_in(c, e)) {
+    if let Err(err) = crate::store::in_tx(&*conn, |c| append_in(c, e)) {
         tracing::error!(error = %err, kind = %e.kind, "cannot append to the audit journal");
     }
 }
@@ -220,49 +196,29 @@ pub async fn flush(app: &App) {
 }
 
 /// Walks the chain; `Err((seq, why))` names the first record that does not verify.
-pub fn verify(conn: &Connection) -> rusqlite::Result<Result<usize, (i64, String)>> {
-    let mut st = conn.prepare(
-        "SELECT seq, occurred, company_id, principal, session, project_id, kind, tool, operation, outcome, duration_us, approval_id, correlation_id, detail, prev_hash, hash FROM journal ORDER BY seq",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok(Row {
-            seq: r.get(0)?,
-            fields: [
-                r.get::<_, i64>(1)?.to_string(),
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get::<_, i64>(10)?.to_string(),
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-            ],
-            prev_hash: r.get(14)?,
-            hash: r.get(15)?,
-        })
-    })?;
+pub fn verify(db: &dyn Db) -> Result<Result<usize, (i64, String)>> {
     let mut prev = String::new();
     let mut expected_seq = 1;
     let mut n = 0;
-    for row in rows {
-        let row = row?;
-        if row.seq != expected_seq {
-            return Ok(Err((row.seq, format!("sequence gap: expected record {expected_seq}, found {} (a record was deleted or inserted)", row.seq))));
-        }
-        if row.prev_hash != prev {
-            return Ok(Err((row.seq, "the link to the previous record is broken (a record before it was changed, removed or reordered)".into())));
-        }
-        if chain_hash(&row.prev_hash, row.seq, &row.fields) != row.hash {
-            return Ok(Err((row.seq, "the record's content does not match its hash (it was edited)".into())));
+    let mut broken = None;
+    db.journal().scan(&mut |row| {
+        let why = if row.seq != expected_seq {
+            Some(format!("sequence gap: expected record {expected_seq}, found {} (a record was deleted or inserted)", row.seq))
+        } else if row.prev_hash != prev {
+            Some("the link to the previous record is broken (a record before it was changed, removed or reordered)".into())
+        } else if chain_hash(&row.prev_hash, row.seq, &row.fields) != row.hash {
+            Some("the record's content does not match its hash (it was edited)".into())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            broken = Some((row.seq, why));
+            return false;
         }
         prev = row.hash;
         expected_seq += 1;
         n += 1;
-    }
-    Ok(Ok(n))
+        true
+    })?;
+    Ok(broken.map_or(Ok(n), Err))
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use idmcp::app::{App, Clock, Config};
 use idmcp::mcp::http::{self, AuthMode};
-use idmcp::store::{Store, principals};
+use idmcp::store::{Db, Store, principals};
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
@@ -232,7 +232,7 @@ fn token_create(store: &StoreArgs, email: &str, name: &str, days: Option<i64>) -
     let conn = store.writer_blocking();
     let now = now_ms();
     let expires = days.map(|d| now + d * 86_400_000);
-    match principals::create_token(&conn, email, name, expires, now).map_err(|e| e.to_string())? {
+    match conn.principals().create_token(email, name, expires, now).map_err(|e| e.to_string())? {
         Some((_, secret)) => {
             println!("{secret}");
             Ok(())
@@ -244,7 +244,7 @@ fn token_create(store: &StoreArgs, email: &str, name: &str, days: Option<i64>) -
 fn token_revoke(store: &StoreArgs, token: &str) -> Result<(), String> {
     let store = open_store(store)?;
     let conn = store.writer_blocking();
-    match principals::revoke_token(&conn, token, now_ms()).map_err(|e| e.to_string())? {
+    match conn.principals().revoke_token(token, now_ms()).map_err(|e| e.to_string())? {
         Some(id) => {
             idmcp::session::approvals::end_session(&conn, &id, now_ms()).map_err(|e| e.to_string())?;
             println!("revoked token {id}; its session is read-only and its approvals are cancelled");
@@ -257,7 +257,7 @@ fn token_revoke(store: &StoreArgs, token: &str) -> Result<(), String> {
 fn token_list(store: &StoreArgs) -> Result<(), String> {
     let store = open_store(store)?;
     let conn = store.writer_blocking();
-    for t in principals::list_tokens(&conn).map_err(|e| e.to_string())? {
+    for t in conn.principals().list_tokens().map_err(|e| e.to_string())? {
         println!("{}", t);
     }
     Ok(())
@@ -282,19 +282,19 @@ fn admin_init(store: &StoreArgs, company: &str, email: &str, name: &str, project
     let store = open_store(store)?;
     let conn = store.writer_blocking();
     let now = now_ms();
-    let existing: i64 = conn.query_row("SELECT COUNT(*) FROM companies", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    let existing = conn.principals().company_count().map_err(|e| e.to_string())?;
     if existing > 0 {
         return Err("this store already has a company; `idmcp admin init` only sets up an empty store (use `admin add-descoper` to add people)".into());
     }
     let token = idmcp::store::in_tx(&conn, |c| {
-        let cid = principals::ensure_company(c, company, now)?;
+        let cid = c.principals().ensure_company(company, now)?;
         let display = if name.is_empty() { email } else { name };
-        principals::ensure_descoper(c, &cid, email, display, true, now)?;
+        c.principals().ensure_descoper(&cid, email, display, true, now)?;
         for (i, p) in projects.iter().enumerate() {
             let (pname, env) = p.split_once(':').unwrap_or((p.as_str(), ""));
-            principals::ensure_project(c, &cid, pname, env, &[], now + i as i64)?;
+            c.principals().ensure_project(&cid, pname, env, &[], now + i as i64)?;
         }
-        principals::create_token(c, email, "init", None, now)
+        c.principals().create_token(email, "init", None, now)
     })
     .map_err(|e| e.to_string())?;
     let (_, secret) = token.ok_or("the admin was not created")?;
@@ -306,13 +306,13 @@ fn admin_init(store: &StoreArgs, company: &str, email: &str, name: &str, project
 fn add_descoper(store: &StoreArgs, email: &str, name: &str, colleague: &str, admin: bool) -> Result<(), String> {
     let store = open_store(store)?;
     let conn = store.writer_blocking();
-    let Some(p) = principals::principal_for_email(&conn, colleague).map_err(|e| e.to_string())? else {
+    let Some(p) = conn.principals().principal_for_email(colleague).map_err(|e| e.to_string())? else {
         return Err(format!("no Descoper {colleague} in this store"));
     };
-    if principals::principal_for_email(&conn, email).map_err(|e| e.to_string())?.is_some() {
+    if conn.principals().principal_for_email(email).map_err(|e| e.to_string())?.is_some() {
         return Err(format!("{email} is already a Descoper (a Descoper belongs to exactly one company)"));
     }
-    principals::ensure_descoper(&conn, &p.company_id, email, if name.is_empty() { email } else { name }, admin, now_ms()).map_err(|e| e.to_string())?;
+    conn.principals().ensure_descoper(&p.company_id, email, if name.is_empty() { email } else { name }, admin, now_ms()).map_err(|e| e.to_string())?;
     println!("added {email} to {}", p.company_name);
     Ok(())
 }
@@ -330,17 +330,17 @@ fn revoke_elevations(store: &StoreArgs) -> Result<(), String> {
 }
 
 /// The principal for `email`, or an error that says how to get one.
-fn descoper(conn: &rusqlite::Connection, email: &str) -> Result<principals::Principal, String> {
-    principals::principal_for_email(conn, email)
+fn descoper(conn: &dyn Db, email: &str) -> Result<principals::Principal, String> {
+    conn.principals().principal_for_email(email)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no Descoper with e-mail {email} in this store (run `idmcp serve --demo` once to create the demo company)"))
 }
 
-/// An error message for `store::in_tx`, which needs `From<rusqlite::Error>`.
+/// An error message for `store::in_tx`, which needs `From<store::Error>`.
 struct Msg(String);
 
-impl From<rusqlite::Error> for Msg {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<idmcp::store::Error> for Msg {
+    fn from(e: idmcp::store::Error) -> Self {
         Msg(e.to_string())
     }
 }
@@ -352,7 +352,7 @@ impl From<String> for Msg {
 }
 
 /// Records a TOTP enrolment change in the audit journal (who, never the secret).
-fn audit_totp(conn: &rusqlite::Connection, p: &principals::Principal, kind: &str) -> Result<(), String> {
+fn audit_totp(conn: &dyn Db, p: &principals::Principal, kind: &str) -> Result<(), String> {
     let mut e = idmcp::journal::Entry::anonymous(now_ms(), kind);
     e.company_id = p.company_id.clone();
     e.principal = p.email.clone();
@@ -420,7 +420,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             } else {
                 tracing::info!("the store already has data; --demo left it unchanged");
             }
-            if let Some((_, token)) = principals::create_token(&conn, idmcp::demo::ADMIN, "demo", None, now_ms()).map_err(|e| e.to_string())? {
+            if let Some((_, token)) = conn.principals().create_token(idmcp::demo::ADMIN, "demo", None, now_ms()).map_err(|e| e.to_string())? {
                 eprintln!("demo token for {}: {token}", idmcp::demo::ADMIN);
             }
         }
@@ -432,7 +432,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 return Err(format!("--local-principal binds every request to one user without a token, so it is refused on {}: listen on a loopback address (127.0.0.1)", args.listen));
             }
             let conn = store.writer_blocking();
-            let p = principals::principal_for_email(&conn, email).map_err(|e| e.to_string())?.ok_or_else(|| format!("--local-principal: no Descoper with e-mail {email}"))?;
+            let p = conn.principals().principal_for_email(email).map_err(|e| e.to_string())?.ok_or_else(|| format!("--local-principal: no Descoper with e-mail {email}"))?;
             tracing::warn!("LOCAL-ONLY MODE: every request acts as {email} without a token; never expose this server beyond this machine");
             Some(p)
         }
@@ -465,7 +465,7 @@ async fn serve_stdio(app: Arc<App>, local: Option<principals::Principal>) -> Res
         None => {
             let token = std::env::var("IDMCP_TOKEN").map_err(|_| "--stdio needs IDMCP_TOKEN (create one with `idmcp token create --email <you>`) or --local-principal".to_owned())?;
             let conn = app.store.reader().await;
-            principals::principal_for_token(&conn, token.trim(), app.clock.now_ms())
+            conn.principals().principal_for_token(token.trim(), app.clock.now_ms())
                 .map_err(|e| e.to_string())?
                 .ok_or("IDMCP_TOKEN is not a valid, unrevoked, unexpired token for this store")?
         }

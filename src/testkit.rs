@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicI64;
 use crate::app::{App, Clock, Config};
 use crate::demo::{self, Scale, TEST_NOW_MS};
 use crate::store::Store;
-use crate::store::principals::{self, Principal};
+use crate::store::principals::Principal;
 
 /// A demo store under `dir`, seeded at [`TEST_NOW_MS`] with a fixed clock; passcodes go to
 /// the file `dir/otp.jsonl` (see [`passcodes`]).
@@ -22,7 +22,7 @@ pub fn demo_app(dir: &Path) -> (Arc<App>, Principal) {
     }
     let admin = {
         let conn = store.writer_blocking();
-        principals::principal_for_email(&conn, demo::ADMIN).expect("query").expect("demo admin exists")
+        conn.principals().principal_for_email(demo::ADMIN).expect("query").expect("demo admin exists")
     };
     let config = Config { channel: crate::session::channel::Channel::File(dir.join("otp.jsonl")), ..Config::default() };
     let app = Arc::new(App::new(store, config, Clock::Fixed(AtomicI64::new(TEST_NOW_MS))));
@@ -64,9 +64,9 @@ pub async fn call_approved(
 pub fn select_project(app: &App, p: &Principal, name: &str) {
     let conn = app.store.writer_blocking();
     let now = app.clock.now_ms();
-    principals::session_for(&conn, p, now).expect("session");
-    let project = principals::find_project(&conn, &p.company_id, name).expect("query").expect("project exists");
-    principals::set_session_project(&conn, &p.credential, &project.id, now).expect("select");
+    conn.principals().session_for(p, now).expect("session");
+    let project = conn.principals().find_project(&p.company_id, name).expect("query").expect("project exists");
+    conn.principals().set_session_project(&p.credential, &project.id, now).expect("select");
 }
 
 /// Whether `expected` is contained in `actual`: objects by key (recursively), arrays by each
@@ -88,4 +88,15 @@ pub fn passcodes(dir: &Path) -> Vec<(String, String)> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|v| (v["approvalId"].as_str().unwrap_or_default().to_owned(), v["otp"].as_str().unwrap_or_default().to_owned()))
         .collect()
+}
+
+/// A second company with its own admin (`boss@other.example`) and project (`other-prod`) in
+/// the same store, for isolation tests: its principal.
+pub fn other_company(app: &App) -> Principal {
+    let conn = app.store.writer_blocking();
+    let now = app.clock.now_ms();
+    let c = conn.principals().ensure_company("Other Co", now).unwrap();
+    conn.principals().ensure_descoper(&c, "boss@other.example", "Boss", true, now).unwrap();
+    conn.principals().ensure_project(&c, "other-prod", "production", &[], now).unwrap();
+    conn.principals().principal_for_email("boss@other.example").unwrap().unwrap()
 }

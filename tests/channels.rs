@@ -14,7 +14,7 @@ use idmcp::app::{App, Clock, Config};
 use idmcp::dispatch::{self, CallError};
 use idmcp::session::approvals::{self, Status};
 use idmcp::session::channel::Channel;
-use idmcp::store::principals::{self, Principal};
+use idmcp::store::principals::Principal;
 use idmcp::store::{Durability, Store};
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 fn app_with(dir: &std::path::Path, channel: &str) -> (Arc<App>, Principal) {
     let store = Store::open_with(dir, Durability::Throwaway).unwrap();
     idmcp::demo::seed_if_empty(&store.writer_blocking(), idmcp::demo::TEST_NOW_MS, idmcp::demo::Scale::Test).unwrap();
-    let admin = principals::principal_for_email(&store.writer_blocking(), idmcp::demo::ADMIN).unwrap().unwrap();
+    let admin = store.writer_blocking().principals().principal_for_email(idmcp::demo::ADMIN).unwrap().unwrap();
     let config = Config { channel: channel.parse::<Channel>().unwrap(), ..Config::default() };
     (Arc::new(App::new(store, config, Clock::Fixed(AtomicI64::new(idmcp::demo::TEST_NOW_MS)))), admin)
 }
@@ -36,11 +36,10 @@ fn status_of(app: &Arc<App>, id: &str) -> Status {
     approvals::load(&app.store.writer_blocking(), id).unwrap().unwrap().status
 }
 
-/// The latest approval of the store (the one a failed delivery cancelled).
-fn latest_approval(app: &Arc<App>) -> approvals::Approval {
+/// The latest approval of the admin's session (the one a failed delivery cancelled).
+fn latest_approval(app: &Arc<App>, admin: &Principal) -> approvals::Approval {
     let conn = app.store.writer_blocking();
-    let id: String = conn.query_row("SELECT id FROM approvals ORDER BY created DESC, rowid DESC LIMIT 1", [], |r| r.get(0)).unwrap();
-    approvals::load(&conn, &id).unwrap().unwrap()
+    conn.approvals().of_session(&admin.credential).unwrap().into_iter().next().expect("an approval was requested")
 }
 
 fn approve(app: &Arc<App>, id: &str, code: &str) -> bool {
@@ -155,7 +154,7 @@ fn a_refused_mail_cancels_the_approval_with_a_clear_error() {
         other => panic!("expected a delivery error, got {other:?}"),
     };
     assert!(err.contains("could not be delivered") && err.contains("no such user"), "{err}");
-    let a = latest_approval(&app);
+    let a = latest_approval(&app, &admin);
     assert_eq!(a.status, Status::Voided);
 }
 
@@ -184,7 +183,7 @@ fn a_silent_mail_server_fails_within_five_seconds_without_stalling_the_runtime()
     };
     assert!(took >= Duration::from_secs(4) && took < Duration::from_secs(7), "took {took:?}");
     assert!(err.contains("could not be delivered"), "{err}");
-    assert_eq!(latest_approval(&app).status, Status::Voided);
+    assert_eq!(latest_approval(&app, &admin).status, Status::Voided);
     // 50-ms ticks over ≥ 4 s: the runtime kept serving other tasks meanwhile.
     assert!(ticks.load(Ordering::SeqCst) >= 40, "only {} ticks: the worker was blocked", ticks.load(Ordering::SeqCst));
     drop(admin);
@@ -253,7 +252,7 @@ fn a_failing_webhook_cancels_the_approval_with_a_clear_error() {
     assert!(err.contains("answered HTTP 500") && !err.contains("hook-secret"), "{err}");
     let sent = got.lock().unwrap()[0]["otp"].as_str().unwrap().to_owned();
     assert!(!err.contains(&sent), "the error shows the code");
-    let a = latest_approval(&app);
+    let a = latest_approval(&app, &admin);
     assert_eq!(a.status, Status::Voided);
     // The code that did reach the failing hook approves nothing.
     assert!(!approve(&app, &a.id, &sent));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use idmcp::app::App;
 use idmcp::dispatch::{self, CallError};
 use idmcp::session::approvals::{self, Refusal};
-use idmcp::store::principals::{self, Principal};
+use idmcp::store::principals::Principal;
 use idmcp::testkit;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -135,21 +135,11 @@ fn end_elevation_and_revoke_all_close_the_window() {
     assert!(!tenant_exists(&app, &admin, "Revoked"));
 }
 
-/// A second company with its own admin and project, in the same store.
-fn other_company(app: &Arc<App>) -> Principal {
-    let conn = app.store.writer_blocking();
-    let now = app.clock.now_ms();
-    let c = principals::ensure_company(&conn, "Other Co", now).unwrap();
-    principals::ensure_descoper(&conn, &c, "boss@other.example", "Boss", true, now).unwrap();
-    principals::ensure_project(&conn, &c, "other-prod", "production", &[], now).unwrap();
-    principals::principal_for_email(&conn, "boss@other.example").unwrap().unwrap()
-}
-
 #[test]
 fn a_session_of_one_company_cannot_reach_another_company() {
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = testkit::demo_app(dir.path());
-    let other = other_company(&app);
+    let other = testkit::other_company(&app);
     // The other company sees only its own project, and none of Acme's tenants.
     let projects = call(&app, &other, "session", "listProjects", json!({})).unwrap();
     let names: Vec<&str> = projects["projects"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
@@ -209,12 +199,20 @@ fn tampering_with_the_journal_is_detected() {
     let conn = app.store.writer_blocking();
     let n = idmcp::journal::verify(&conn).unwrap().expect("intact chain verifies");
     assert!(n >= 5);
+    conn.checkpoint().unwrap();
+    // The attacker's view: raw write access to the store file, outside idmcp. Each case edits
+    // its own copy of the store, which idmcp then opens and verifies.
     let tamper = |sql: &str| {
-        conn.execute_batch("SAVEPOINT t").unwrap();
-        conn.execute_batch(sql).unwrap();
-        let r = idmcp::journal::verify(&conn).unwrap();
-        conn.execute_batch("ROLLBACK TO t; RELEASE t").unwrap();
-        r
+        let copy = tempfile::tempdir().unwrap();
+        for f in std::fs::read_dir(dir.path()).unwrap() {
+            let f = f.unwrap().path();
+            if f.file_name().unwrap().to_string_lossy().starts_with("idmcp.db") {
+                std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
+            }
+        }
+        rusqlite::Connection::open(copy.path().join("idmcp.db")).unwrap().execute_batch(sql).unwrap();
+        let store = idmcp::store::Store::open(copy.path()).unwrap();
+        idmcp::journal::verify(&store.writer_blocking()).unwrap()
     };
     assert_eq!(tamper("UPDATE journal SET outcome=outcome||'!' WHERE seq=2").unwrap_err().0, 2, "edit");
     assert_eq!(tamper("DELETE FROM journal WHERE seq=3").unwrap_err().0, 4, "delete");
@@ -267,8 +265,8 @@ fn world() -> &'static World {
     W.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let (app, admin) = testkit::demo_app(dir.path());
-        let dev = principals::principal_for_email(&app.store.writer_blocking(), "dev@acme.example").unwrap().unwrap();
-        let other = other_company(&app);
+        let dev = app.store.writer_blocking().principals().principal_for_email("dev@acme.example").unwrap().unwrap();
+        let other = testkit::other_company(&app);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         World { dir: dir.path().to_owned(), _dir: dir, app, people: [admin, dev, other], rt, case: Default::default() }
     })
@@ -276,7 +274,7 @@ fn world() -> &'static World {
 
 fn name_exists(w: &World, project: &str, name: &str) -> bool {
     let conn = w.app.store.writer_blocking();
-    !idmcp::store::docs::ids_by_key(&conn, project, "tenants", "name", &json!(name)).unwrap().is_empty()
+    !conn.docs().ids_by_key(project, "tenants", "name", &json!(name)).unwrap().is_empty()
 }
 
 fn cases() -> u32 {

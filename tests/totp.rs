@@ -11,7 +11,7 @@ use idmcp::app::App;
 use idmcp::dispatch::{self, CallError};
 use idmcp::session::approvals::Refusal;
 use idmcp::session::totp::{self, Factor};
-use idmcp::store::principals::{self, Principal};
+use idmcp::store::principals::Principal;
 use idmcp::testkit;
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ fn enroll(app: &Arc<App>, p: &Principal) -> totp::Enrolment {
 /// The code an authenticator app shows for `p` at `at_ms`, computed independently of idmcp's
 /// verifier from the stored secret with the RFC 6238 parameters the URI announces.
 fn app_code(app: &Arc<App>, p: &Principal, at_ms: i64) -> String {
-    let secret: String = app.store.writer_blocking().query_row("SELECT secret FROM totp WHERE descoper_id=?1", [&p.descoper_id], |r| r.get(0)).unwrap();
+    let secret = app.store.writer_blocking().secrets().totp(&p.descoper_id).unwrap().unwrap().secret;
     let bytes = totp_rs::Secret::try_from_base32(&secret).unwrap();
     let t = totp_rs::Builder::new().with_secret(bytes.as_bytes().to_vec()).build().unwrap();
     t.generate((at_ms / 1000) as u64).to_string()
@@ -55,7 +55,7 @@ fn tenant_exists(app: &Arc<App>, p: &Principal, name: &str) -> bool {
 }
 
 fn dev(app: &Arc<App>) -> Principal {
-    principals::principal_for_email(&app.store.writer_blocking(), "dev@acme.example").unwrap().unwrap()
+    app.store.writer_blocking().principals().principal_for_email("dev@acme.example").unwrap().unwrap()
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn enrolment_gives_a_standard_otpauth_uri_and_a_terminal_qr_code_once() {
         }
     }
     // The URI's secret is the stored one (the app and the verifier agree).
-    let stored: String = app.store.writer_blocking().query_row("SELECT secret FROM totp WHERE descoper_id=?1", [&admin.descoper_id], |r| r.get(0)).unwrap();
+    let stored = app.store.writer_blocking().secrets().totp(&admin.descoper_id).unwrap().unwrap().secret;
     assert!(e.uri.contains(&format!("secret={stored}")), "{}", e.uri);
     assert!(stored.len() >= 32, "at least 160 bits of secret: {stored}");
     // A QR code of half blocks: square-ish, dozens of rows, drawn with block characters only.
@@ -209,13 +209,13 @@ fn the_secret_appears_in_no_mcp_output_and_no_audit_record() {
     rt().block_on(idmcp::journal::flush(&app));
     assert!(!outputs.contains(&secret));
     let conn = app.store.writer_blocking();
-    let mut st = conn.prepare("SELECT * FROM journal").unwrap();
-    let n = st.column_count();
-    let rows: Vec<String> = st
-        .query_map([], |r| Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|")))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let mut rows: Vec<String> = Vec::new();
+    conn.journal()
+        .scan(&mut |r| {
+            rows.push(format!("{r:?}"));
+            true
+        })
+        .unwrap();
     assert!(rows.len() > 5);
     assert!(rows.iter().all(|r| !r.contains(&secret)), "the secret is in the journal");
 }
@@ -276,10 +276,16 @@ fn the_approval_page_offers_the_authenticator_and_accepts_its_code() {
     assert!(body.contains("approved and carried out"), "{body}");
     // The audit record names the factor, not the code.
     server.block_on(idmcp::journal::flush(&app));
-    let detail: String = app
-        .store
+    let mut detail = String::new();
+    app.store
         .writer_blocking()
-        .query_row("SELECT detail FROM journal WHERE kind='approval_decision' AND outcome='approved' ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .journal()
+        .scan(&mut |r| {
+            if r.fields[5] == "approval_decision" && r.fields[8] == "approved" {
+                detail = r.fields[12].clone();
+            }
+            true
+        })
         .unwrap();
     assert!(detail.contains("\"factor\":\"totp\"") && !detail.contains(&code), "{detail}");
     server.shutdown_background();

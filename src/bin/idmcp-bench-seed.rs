@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use idmcp::store::events::{Event, Inserter};
-use idmcp::store::{Store, docs, principals};
+use idmcp::store::events::Event;
+use idmcp::store::{Durability, Store};
 use serde_json::{Value, json};
 
 pub const COMPANY: &str = "Bench Co";
@@ -188,18 +188,18 @@ fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_millis() as i64;
     let now_s = now_ms / 1000;
-    let store = Store::open(&args.data_dir).map_err(|e| e.to_string())?;
+    // A bulk load: durability of each batch is not needed (a failed seed is simply redone);
+    // the checkpoint at the end makes the finished store durable.
+    let store = Store::open_with(&args.data_dir, Durability::Throwaway).map_err(|e| e.to_string())?;
     let conn = store.writer_blocking();
     // Record the index layout first, so the server does not re-index the dataset at start-up.
     idmcp::engine::ensure_indexes(&conn).map_err(|e| e.to_string())?;
-    let sql = |e: rusqlite::Error| e.to_string();
-    // A bulk load: durability of each batch is not needed (a failed seed is simply redone).
-    conn.execute_batch("PRAGMA synchronous=OFF").map_err(sql)?;
+    let sql = |e: idmcp::store::Error| e.to_string();
 
     let project = idmcp::store::in_tx(&*conn, |c| {
-        let company = principals::ensure_company(c, COMPANY, now_ms)?;
-        principals::ensure_descoper(c, &company, DESCOPER, "Bench Admin", true, now_ms)?;
-        principals::ensure_project(c, &company, PROJECT, "production", &["bench"], now_ms)
+        let company = c.principals().ensure_company(COMPANY, now_ms)?;
+        c.principals().ensure_descoper(&company, DESCOPER, "Bench Admin", true, now_ms)?;
+        c.principals().ensure_project(&company, PROJECT, "production", &["bench"], now_ms)
     })
     .map_err(sql)?;
 
@@ -211,9 +211,9 @@ fn run(args: &Args) -> Result<(), String> {
     idmcp::store::in_tx(&*conn, |c| {
         for t in 0..args.tenants {
             let doc = tenant_doc(t, now_s);
-            docs::put(c, &project, "tenants", &tenant_id(t), &doc, doc["createdTime"].as_i64().unwrap_or(now_s), tenant_paths)?;
+            c.docs().put(&project, "tenants", &tenant_id(t), &doc, doc["createdTime"].as_i64().unwrap_or(now_s), tenant_paths)?;
         }
-        Ok::<_, rusqlite::Error>(())
+        Ok::<_, idmcp::store::Error>(())
     })
     .map_err(sql)?;
     let tenants_s = t0.elapsed().as_secs_f64();
@@ -227,9 +227,9 @@ fn run(args: &Args) -> Result<(), String> {
         idmcp::store::in_tx(&*conn, |c| {
             for k in i..end {
                 let doc = user_doc(&mut rng, k, args.tenants, now_s);
-                docs::put(c, &project, "users", &user_id(k), &doc, doc["createdTime"].as_i64().unwrap_or(now_s), user_paths)?;
+                c.docs().put(&project, "users", &user_id(k), &doc, doc["createdTime"].as_i64().unwrap_or(now_s), user_paths)?;
             }
-            Ok::<_, rusqlite::Error>(())
+            Ok::<_, idmcp::store::Error>(())
         })
         .map_err(sql)?;
         i = end;
@@ -248,7 +248,7 @@ fn run(args: &Args) -> Result<(), String> {
     while n < args.events {
         let end = (n + BATCH).min(args.events);
         idmcp::store::in_tx(&*conn, |c| {
-            let mut ins = Inserter::new(c)?;
+            let ins = c.events();
             for k in n..end {
                 // Evenly spread, with jitter inside each slot, never after now.
                 let slot = span as f64 / args.events as f64;
@@ -272,7 +272,7 @@ fn run(args: &Args) -> Result<(), String> {
                 e.data = if kind == "info" { empty.clone() } else { json!({"error_message": ERRORS[rng.below(ERRORS.len())]}) };
                 ins.insert(&e)?;
             }
-            Ok::<_, rusqlite::Error>(())
+            Ok::<_, idmcp::store::Error>(())
         })
         .map_err(sql)?;
         n = end;
@@ -280,9 +280,9 @@ fn run(args: &Args) -> Result<(), String> {
     let events_s = t0.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
-    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(TRUNCATE);").map_err(sql)?;
+    conn.checkpoint().map_err(sql)?;
     let finish_s = t0.elapsed().as_secs_f64();
-    let size = std::fs::metadata(store.path()).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(store.location()).map(|m| m.len()).unwrap_or(0);
     println!(
         "seeded {}: company {COMPANY:?}, Descoper {DESCOPER}, project {project}; {} tenants in {tenants_s:.2}s, {} users in {users_s:.2}s, {} events over {} days in {events_s:.2}s, checkpoint {finish_s:.2}s; total {:.2}s; store {:.1} MB",
         args.data_dir.display(),

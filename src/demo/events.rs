@@ -16,8 +16,7 @@ use serde_json::{Value, json};
 use super::Seed;
 use super::cast::{self, PEOPLE, TENANTS};
 use crate::engine::handlers::auth_keys::KEYS_COLL;
-use crate::store::docs;
-use crate::store::events::{Event, Inserter};
+use crate::store::events::Event;
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -420,7 +419,7 @@ fn person(user_id: &str) -> (&'static str, &'static str) {
     (p.user_id, p.login_id)
 }
 
-pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let started = std::time::Instant::now();
     let now = s.now_ms;
     let prod = s.prod.clone();
@@ -428,7 +427,7 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     let globex_expiry = now - 7 * DAY - 5 * HOUR;
 
     // --- Profiles: the named cast with fixed habits, then the baseline users.
-    let user_docs: HashMap<String, Value> = docs::scan(s.conn, &prod, "users")?.into_iter().collect();
+    let user_docs: HashMap<String, Value> = s.conn.docs().scan(&prod, "users")?.into_iter().collect();
     let mut profiles: Vec<Profile> = Vec::with_capacity(s.baseline_users + PEOPLE.len());
     for (i, p) in PEOPLE.iter().enumerate() {
         let mut pr = profile(s, p.user_id.to_owned(), p.login_id.to_owned(), user_docs.get(p.user_id), i + 1);
@@ -522,7 +521,7 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     // --- Insert, merging the two time-sorted streams.
     let globex_msg = globex_message(globex_expiry);
     let mut last_login: HashMap<String, i64> = HashMap::new();
-    let mut ins = Inserter::new(s.conn)?;
+    let ins = s.conn.events();
     let mut pi = planted.into_iter().peekable();
     for r in &recs {
         while let Some(e) = pi.next_if(|e| e.occurred <= r.t) {
@@ -544,12 +543,11 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     for e in &st.out {
         ins.insert(e)?;
     }
-    drop(ins);
 
     let inserted = recs.len() + planted_len + st.out.len();
     // --- G3: each user's last successful sign-in, on the user document.
     for (user_id, t) in last_login {
-        if let Some(mut doc) = docs::get(s.conn, &prod, "users", &user_id)? {
+        if let Some(mut doc) = s.conn.docs().get(&prod, "users", &user_id)? {
             if let Some(obj) = doc.as_object_mut() {
                 obj.insert("lastLoginTime".into(), json!(t / 1000));
                 s.put(&prod, "users", &user_id, &doc)?;
@@ -622,7 +620,7 @@ fn expand(project: &str, r: &Rec, profiles: &[Profile], globex_msg: &str) -> Eve
     }
 }
 
-fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_expiry: i64) -> rusqlite::Result<()> {
+fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_expiry: i64) -> crate::store::Result<()> {
     let now = s.now_ms;
     let rng = &mut s.rng;
     let first = |m: &str| json!({"factor": "first", "error_message": m});
@@ -758,7 +756,7 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
     let abc = person("U-abc123");
     let abc_t = tenants_of("U-abc123");
     let abc_t: Vec<&str> = abc_t.iter().take(1).map(String::as_str).collect();
-    let new_email = docs::get(s.conn, &s.prod, "users", "U-abc123")?
+    let new_email = s.conn.docs().get(&s.prod, "users", "U-abc123")?
         .and_then(|d| d.get("email").and_then(Value::as_str).map(str::to_owned))
         .filter(|e| e != "chris.abbott@example.com")
         .unwrap_or_else(|| "c.abbott.secure@protonmail.example".to_owned());
@@ -793,7 +791,7 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
 
 /// Configuration and access changes by Descopers across the 13 months, and the access-key
 /// lifecycle (from the keys the keys step stored).
-fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> rusqlite::Result<()> {
+fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> crate::store::Result<()> {
     let now = s.now_ms;
     let prod = s.prod.clone();
 
@@ -821,7 +819,7 @@ fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> 
     pl.admin(now - 33 * DAY, "FlowModified", "dev@acme.example", ("", ""), &[], json!({"flowId": "sign-in", "changelog": "Tenant condition: require MFA for Acme and Acme Corp", "diff": {"added": ["mfa-condition"], "removed": []}}));
 
     // Keys: created events from the stored keys, plus a retired CI key.
-    for (id, k) in docs::scan(s.conn, &prod, KEYS_COLL)? {
+    for (id, k) in s.conn.docs().scan(&prod, KEYS_COLL)? {
         let Some(created) = k.get("createdTime").and_then(Value::as_i64).map(|c| c * 1000) else { continue };
         if created < now - SPAN_DAYS * DAY {
             continue;

@@ -198,7 +198,7 @@ fn key_doc(s: &mut Seed, project: &str, k: &KeyCast) -> Value {
     })
 }
 
-pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let (prod, staging) = (s.prod.clone(), s.staging.clone());
     for (project, keys) in [(&prod, PROD_KEYS), (&staging, STAGING_KEYS)] {
         for k in keys {

@@ -14,10 +14,9 @@ pub mod users;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
-use crate::store::{docs, principals};
+use crate::store::Db;
 
 pub const COMPANY: &str = "Acme Holdings";
 pub const ADMIN: &str = "admin@acme.example";
@@ -26,7 +25,7 @@ pub const TEST_NOW_MS: i64 = 1_795_176_000_000;
 
 /// What every seeding step needs.
 pub struct Seed<'a> {
-    pub conn: &'a Connection,
+    pub conn: &'a dyn Db,
     pub company_id: String,
     pub prod: String,
     pub staging: String,
@@ -52,39 +51,38 @@ impl Seed<'_> {
     }
 
     /// Stores a document with the keys its collection declares.
-    pub fn put(&self, project: &str, coll: &str, id: &str, doc: &Value) -> rusqlite::Result<()> {
+    pub fn put(&self, project: &str, coll: &str, id: &str, doc: &Value) -> crate::store::Result<()> {
         let created = doc.get("createdTime").and_then(Value::as_i64).unwrap_or(self.now_secs());
-        docs::put(self.conn, project, coll, id, doc, created, crate::engine::indexed_paths(coll))
+        self.conn.docs().put(project, coll, id, doc, created, crate::engine::indexed_paths(coll))
     }
 }
 
 /// Seeds the demo company if the store has no company yet. Returns whether it seeded.
-pub fn seed_if_empty(conn: &Connection, now_ms: i64, scale: Scale) -> rusqlite::Result<bool> {
-    let any: Option<String> = conn.query_row("SELECT id FROM companies LIMIT 1", [], |r| r.get(0)).optional()?;
-    if any.is_some() {
+pub fn seed_if_empty(conn: &dyn Db, now_ms: i64, scale: Scale) -> crate::store::Result<bool> {
+    if conn.principals().company_count()? > 0 {
         return Ok(false);
     }
     crate::store::in_tx(conn, |c| {
-        let company_id = principals::ensure_company(c, COMPANY, now_ms)?;
-        principals::ensure_descoper(c, &company_id, ADMIN, "Acme Admin", true, now_ms)?;
-        principals::ensure_descoper(c, &company_id, "dev@acme.example", "Dana Developer", false, now_ms)?;
-        principals::ensure_descoper(c, &company_id, "sec@acme.example", "Sam Security", false, now_ms)?;
-        let prod = principals::ensure_project(c, &company_id, "acme-prod", "production", &["prod"], now_ms)?;
-        let staging = principals::ensure_project(c, &company_id, "acme-staging", "", &["staging"], now_ms + 1)?;
+        let company_id = c.principals().ensure_company(COMPANY, now_ms)?;
+        c.principals().ensure_descoper(&company_id, ADMIN, "Acme Admin", true, now_ms)?;
+        c.principals().ensure_descoper(&company_id, "dev@acme.example", "Dana Developer", false, now_ms)?;
+        c.principals().ensure_descoper(&company_id, "sec@acme.example", "Sam Security", false, now_ms)?;
+        let prod = c.principals().ensure_project(&company_id, "acme-prod", "production", &["prod"], now_ms)?;
+        let staging = c.principals().ensure_project(&company_id, "acme-staging", "", &["staging"], now_ms + 1)?;
         let baseline_users = match scale {
             Scale::Full => cast::BASELINE_USERS,
             Scale::Test => 400,
         };
         let mut seed = Seed { conn: c, company_id, prod, staging, now_ms, rng: StdRng::seed_from_u64(0x1d3c_0de), baseline_users };
         seed_areas(&mut seed)?;
-        Ok::<_, rusqlite::Error>(())
+        Ok::<_, crate::store::Error>(())
     })?;
     Ok(true)
 }
 
 /// The areas' seeding steps, in dependency order (roles before tenants before users before
 /// keys and events).
-fn seed_areas(seed: &mut Seed) -> rusqlite::Result<()> {
+fn seed_areas(seed: &mut Seed) -> crate::store::Result<()> {
     rbac::seed(seed)?;
     tenants::seed(seed)?;
     users::seed(seed)?;

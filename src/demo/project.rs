@@ -14,7 +14,7 @@ use crate::engine::handlers::auth_keys::PROJECT_SETTINGS;
 
 const DAY: i64 = 86_400;
 
-pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let now = s.now_secs();
     let (coll, id) = PROJECT_SETTINGS;
     let prod = json!({

@@ -85,7 +85,7 @@ fn acme_tenant_roles(with_super_admin: bool) -> Vec<(&'static str, &'static str,
     ]
 }
 
-pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let day = 86_400;
     let now = s.now_secs();
     let (prod, staging) = (s.prod.clone(), s.staging.clone());
@@ -122,7 +122,7 @@ pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn put_role(s: &Seed, project: &str, tenant: &str, name: &str, description: &str, perms: &[&str], created: i64) -> rusqlite::Result<()> {
+fn put_role(s: &Seed, project: &str, tenant: &str, name: &str, description: &str, perms: &[&str], created: i64) -> crate::store::Result<()> {
     let id = if tenant.is_empty() { format!("R-{name}") } else { format!("R-{tenant}-{name}") };
     let doc = json!({
         "id": id,

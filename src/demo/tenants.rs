@@ -126,7 +126,7 @@ fn tenant_doc(id: &str, name: &str, domain: &str, p: &TenantPlan, created: i64) 
     })
 }
 
-pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let day = 86_400;
     let now = s.now_secs();
     let (prod, staging) = (s.prod.clone(), s.staging.clone());

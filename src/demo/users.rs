@@ -356,12 +356,12 @@ fn docs_of(v: &Value) -> Vec<Value> {
     v.as_array().cloned().unwrap_or_default()
 }
 
-fn put_user(s: &Seed, project: &str, u: &Value) -> rusqlite::Result<()> {
+fn put_user(s: &Seed, project: &str, u: &Value) -> crate::store::Result<()> {
     let id = u["userId"].as_str().expect("userId").to_owned();
     s.put(project, "users", &id, u)
 }
 
-pub fn seed(s: &mut Seed) -> rusqlite::Result<()> {
+pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let w = windows(s.now_secs());
     let now = w.now;
     let (prod, staging) = (s.prod.clone(), s.staging.clone());

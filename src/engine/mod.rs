@@ -8,14 +8,13 @@ pub mod verb;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::app::App;
 use crate::catalog::{self, Exec};
 use crate::error::ApiError;
 use crate::store::principals::{Principal, Project, Session};
-use crate::store::{Conn, docs};
+use crate::store::{Conn, Db};
 
 /// Everything an operation may use. Built by the dispatch path, never by a caller.
 pub struct Ctx {
@@ -31,8 +30,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn db(&self) -> &Connection {
-        &self.conn
+    pub fn db(&self) -> &dyn Db {
+        &*self.conn
     }
 
     pub fn now_secs(&self) -> i64 {
@@ -49,15 +48,15 @@ impl Ctx {
     /// Stores a document with the keys its collection declares.
     pub fn put(&self, coll: &str, id: &str, doc: &Value) -> Result<(), ApiError> {
         let pid = self.project_id()?;
-        docs::put(self.db(), pid, coll, id, doc, self.now_secs(), indexed_paths(coll))?;
+        self.db().docs().put(pid, coll, id, doc, self.now_secs(), indexed_paths(coll))?;
         Ok(())
     }
 
     /// The first document whose key `path` equals `value`.
     pub fn find(&self, coll: &str, path: &str, value: &Value) -> Result<Option<(String, Value)>, ApiError> {
         let pid = self.project_id()?;
-        for id in docs::ids_by_key(self.db(), pid, coll, path, value)? {
-            if let Some(doc) = docs::get(self.db(), pid, coll, &id)? {
+        for id in self.db().docs().ids_by_key(pid, coll, path, value)? {
+            if let Some(doc) = self.db().docs().get(pid, coll, &id)? {
                 return Ok(Some((id, doc)));
             }
         }
@@ -67,7 +66,7 @@ impl Ctx {
 
 /// Brings every collection's key index in line with the catalog (after an upgrade or a new
 /// YAML filter, documents written before would otherwise be invisible to the new lookups).
-pub fn ensure_indexes(conn: &Connection) -> rusqlite::Result<usize> {
+pub fn ensure_indexes(conn: &dyn Db) -> crate::store::Result<usize> {
     let mut colls: Vec<String> = catalog::all()
         .filter_map(|op| match &op.def().exec {
             Exec::Verb(v) => Some(v.collection.to_owned()),
@@ -77,7 +76,7 @@ pub fn ensure_indexes(conn: &Connection) -> rusqlite::Result<usize> {
         .collect();
     colls.sort();
     colls.dedup();
-    crate::store::in_tx(conn, |c| colls.iter().try_fold(0, |n, coll| Ok(n + docs::ensure_index(c, coll, indexed_paths(coll))?)))
+    crate::store::in_tx(conn, |c| colls.iter().try_fold(0, |n, coll| Ok(n + c.docs().ensure_index(coll, indexed_paths(coll))?)))
 }
 
 /// Paths indexed in `doc_keys` for a collection: every key, unique field and equality filter

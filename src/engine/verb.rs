@@ -112,7 +112,7 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
         }
         Verb::List => {
             let pid = ctx.project_id()?.to_owned();
-            let all: Vec<Value> = docs::scan(ctx.db(), &pid, def.collection)?.into_iter().map(|(_, d)| d).collect();
+            let all: Vec<Value> = ctx.db().docs().scan(&pid, def.collection)?.into_iter().map(|(_, d)| d).collect();
             Ok(wrap_list(def, all.len(), all))
         }
         Verb::Search => search(def, ctx, &args),
@@ -165,7 +165,7 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
             match locate(def, ctx, &args) {
                 Ok((id, _)) => {
                     let pid = ctx.project_id()?.to_owned();
-                    docs::delete(ctx.db(), &pid, def.collection, &id)?;
+                    ctx.db().docs().delete(&pid, def.collection, &id)?;
                 }
                 Err(e) if def.not_found.is_none() && e.status == 404 => {}
                 Err(e) => return Err(e),
@@ -177,8 +177,8 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
             let ids = args.get(def.items.unwrap_or_default()).and_then(Value::as_array).cloned().unwrap_or_default();
             let field = def.id_field.or(def.key.first().map(|(_, f)| *f)).unwrap_or("id");
             for v in ids {
-                for id in docs::ids_by_key(ctx.db(), &pid, def.collection, field, &v)? {
-                    docs::delete(ctx.db(), &pid, def.collection, &id)?;
+                for id in ctx.db().docs().ids_by_key(&pid, def.collection, field, &v)? {
+                    ctx.db().docs().delete(&pid, def.collection, &id)?;
                 }
             }
             Ok(json!({}))
@@ -186,9 +186,9 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
         Verb::DeleteWhere => {
             let pid = ctx.project_id()?.to_owned();
             let mut n = 0;
-            for (id, doc) in docs::scan(ctx.db(), &pid, def.collection)? {
+            for (id, doc) in ctx.db().docs().scan(&pid, def.collection)? {
                 if def.set.iter().all(|(k, v)| doc.get(*k) == Some(&parse_const(v))) {
-                    docs::delete(ctx.db(), &pid, def.collection, &id)?;
+                    ctx.db().docs().delete(&pid, def.collection, &id)?;
                     n += 1;
                 }
             }
@@ -229,7 +229,7 @@ fn check_unique(def: &VerbDef, ctx: &Ctx, id: &str, doc: &Value) -> Result<(), A
     let pid = ctx.project_id()?;
     for path in def.unique {
         for v in docs::extract(doc, path) {
-            let others = docs::ids_by_key(ctx.db(), pid, def.collection, path, v)?;
+            let others = ctx.db().docs().ids_by_key(pid, def.collection, path, v)?;
             if others.iter().any(|o| o != id) {
                 let (code, msg) = def.conflict.unwrap_or(("E011004", "already exists"));
                 return Err(ApiError::conflict(code, format!("{msg}: {path} {v} is already used by another {}", singular(def.collection))));
@@ -272,7 +272,7 @@ fn create_one(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<(String, Value),
     }
     let doc = Value::Object(obj);
     let pid = ctx.project_id()?;
-    if docs::get(ctx.db(), pid, def.collection, &id)?.is_some() {
+    if ctx.db().docs().get(pid, def.collection, &id)?.is_some() {
         let (code, msg) = def.conflict.unwrap_or(("E011004", "already exists"));
         return Err(ApiError::conflict(code, format!("{msg}: {id_field} {id} is already used")));
     }
@@ -333,7 +333,7 @@ fn search(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
             rest.push((f, v));
         }
     }
-    let mut found: Vec<Value> = docs::select(ctx.db(), &pid, def.collection, &constraints)?
+    let mut found: Vec<Value> = ctx.db().docs().select(&pid, def.collection, &constraints)?
         .into_iter()
         .map(|(_, d)| d)
         .filter(|d| rest.iter().all(|(f, v)| matches(f, v, d)))

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::Server;
 use crate::app::App;
 use crate::journal::{self, Entry};
-use crate::store::principals::{self, Principal};
+use crate::store::principals::Principal;
 
 /// How HTTP requests are authenticated.
 #[derive(Clone)]
@@ -63,7 +63,7 @@ async fn bearer_auth(State(st): State<HttpState>, mut req: Request, next: Next) 
             };
             let found = {
                 let conn = st.app.store.reader().await;
-                principals::principal_for_token(&conn, &token, now)
+                conn.principals().principal_for_token(&token, now)
             };
             match found {
                 Ok(Some(p)) => p,

@@ -3,9 +3,10 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use rand::TryRng;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::store::{Db, Result};
 
 /// Digits in a passcode (NIST 800-63B asks for at least 6).
 pub const DIGITS: usize = 8;
@@ -37,14 +38,10 @@ pub fn token() -> String {
 }
 
 /// The server's passcode key, created once per store.
-pub fn server_key(conn: &Connection) -> rusqlite::Result<Vec<u8>> {
-    if let Some(k) = conn.query_row("SELECT key FROM server_keys WHERE name='otp'", [], |r| r.get(0)).optional()? {
-        return Ok(k);
-    }
-    let mut k = vec![0u8; 32];
-    os_random(&mut k);
-    conn.execute("INSERT OR IGNORE INTO server_keys (name, key) VALUES ('otp', ?1)", params![k])?;
-    conn.query_row("SELECT key FROM server_keys WHERE name='otp'", [], |r| r.get(0))
+pub fn server_key(db: &dyn Db) -> Result<Vec<u8>> {
+    let mut fresh = vec![0u8; 32];
+    os_random(&mut fresh);
+    db.secrets().server_key("otp", &fresh)
 }
 
 /// HMAC-SHA256(key, context ‖ 0 ‖ code), hex.

@@ -8,11 +8,10 @@
 //! exactly like a wrong passcode.
 
 use rand::TryRng;
-use rusqlite::{Connection, OptionalExtension, params};
 use totp_rs::{Builder, Secret, Totp};
 
 use super::approvals::{self, Approval, Refusal, Status};
-use crate::store::principals;
+use crate::store::{Db, Result as StoreResult};
 
 /// The issuer shown by authenticator apps next to the account.
 pub const ISSUER: &str = "idmcp";
@@ -42,14 +41,14 @@ pub struct Enrolment {
 }
 
 /// Whether this Descoper has an authenticator enrolled.
-pub fn enrolled(conn: &Connection, descoper_id: &str) -> rusqlite::Result<bool> {
-    Ok(conn.query_row("SELECT 1 FROM totp WHERE descoper_id=?1", [descoper_id], |_| Ok(())).optional()?.is_some())
+pub fn enrolled(db: &dyn Db, descoper_id: &str) -> StoreResult<bool> {
+    Ok(db.secrets().totp(descoper_id)?.is_some())
 }
 
 /// Creates a new secret for `descoper_id`. An existing enrolment is kept unless `replace`
 /// (replacing it makes the old app entry useless, which its owner should decide knowingly).
-pub fn enroll(conn: &Connection, descoper_id: &str, email: &str, replace: bool, now_ms: i64) -> Result<Enrolment, String> {
-    if !replace && enrolled(conn, descoper_id).map_err(|e| e.to_string())? {
+pub fn enroll(db: &dyn Db, descoper_id: &str, email: &str, replace: bool, now_ms: i64) -> Result<Enrolment, String> {
+    if !replace && enrolled(db, descoper_id).map_err(|e| e.to_string())? {
         return Err(format!("{email} already has an authenticator enrolled; pass --replace to create a new secret (the old one stops working)"));
     }
     let mut secret = vec![0u8; SECRET_BYTES];
@@ -57,19 +56,14 @@ pub fn enroll(conn: &Connection, descoper_id: &str, email: &str, replace: bool, 
     let t = totp(secret.clone(), email)?;
     let encoded = Secret::from(secret).to_base32();
     // last_step starts at 0: every real step (now / 30 s) is larger.
-    conn.execute(
-        "INSERT INTO totp (descoper_id, secret, created, last_step) VALUES (?1, ?2, ?3, 0) \
-         ON CONFLICT(descoper_id) DO UPDATE SET secret=excluded.secret, created=excluded.created, last_step=0",
-        params![descoper_id, encoded, now_ms],
-    )
-    .map_err(|e| e.to_string())?;
+    db.secrets().put_totp(descoper_id, &encoded, now_ms).map_err(|e| e.to_string())?;
     let uri = t.to_url().map_err(|e| format!("cannot write the otpauth URI: {e}"))?;
     Ok(Enrolment { qr: qr_text(&uri)?, uri })
 }
 
 /// Removes the enrolment; returns whether there was one.
-pub fn remove(conn: &Connection, descoper_id: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute("DELETE FROM totp WHERE descoper_id=?1", [descoper_id])? > 0)
+pub fn remove(db: &dyn Db, descoper_id: &str) -> StoreResult<bool> {
+    db.secrets().delete_totp(descoper_id)
 }
 
 /// `text` as a QR code in Unicode half blocks (two modules per character cell), drawn light on
@@ -82,16 +76,12 @@ pub fn qr_text(text: &str) -> Result<String, String> {
 
 /// Whether `code` is a current authenticator code of `descoper_id` at `now_ms` whose step was
 /// never accepted before; if so, that step is recorded as used (in the caller's transaction).
-pub fn accept(conn: &Connection, descoper_id: &str, code: &str, now_ms: i64) -> Result<bool, String> {
+pub fn accept(db: &dyn Db, descoper_id: &str, code: &str, now_ms: i64) -> Result<bool, String> {
     let code = code.trim();
     if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(false);
     }
-    let Some((secret, last_step)): Option<(String, i64)> = conn
-        .query_row("SELECT secret, last_step FROM totp WHERE descoper_id=?1", [descoper_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(crate::store::secrets::TotpRecord { secret, last_step }) = db.secrets().totp(descoper_id).map_err(|e| e.to_string())? else {
         return Ok(false);
     };
     let bytes = Secret::try_from_base32(&secret).map_err(|e| format!("the stored authenticator secret is unreadable: {e}"))?;
@@ -103,10 +93,7 @@ pub fn accept(conn: &Connection, descoper_id: &str, code: &str, now_ms: i64) -> 
         return Ok(false);
     }
     // Conditional update: two approvals racing with the same code cannot both win.
-    let n = conn
-        .execute("UPDATE totp SET last_step=?2 WHERE descoper_id=?1 AND last_step < ?2", params![descoper_id, step])
-        .map_err(|e| e.to_string())?;
-    Ok(n == 1)
+    db.secrets().advance_totp(descoper_id, step).map_err(|e| e.to_string())
 }
 
 /// Which factor approved a request.
@@ -128,24 +115,18 @@ impl Factor {
 /// Approves `id` with `code`, which may be the passcode sent out of band or a current code of
 /// the approval principal's authenticator. Refusals (expired, cancelled, locked, wrong code)
 /// are those of [`approvals::approve`], which also counts every failed attempt.
-pub fn approve(conn: &Connection, id: &str, code: &str, window_ms: i64, now: i64) -> rusqlite::Result<Result<(Approval, Factor), Refusal>> {
-    if let Some(a) = approvals::load(conn, id)?
+pub fn approve(db: &dyn Db, id: &str, code: &str, window_ms: i64, now: i64) -> StoreResult<Result<(Approval, Factor), Refusal>> {
+    if let Some(a) = approvals::load(db, id)?
         && a.status == Status::Pending
         && a.expires > now
-        && approvals::locked_until(conn, &a.descoper_id, now)?.is_none()
+        && approvals::locked_until(db, &a.descoper_id, now)?.is_none()
         // A store error here must not turn into "wrong code": fail closed with an error.
-        && accept(conn, &a.descoper_id, code, now).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?
+        && accept(db, &a.descoper_id, code, now).map_err(crate::store::Error::msg)?
     {
         // The same state change as a passcode approval: the request is approved and the
         // session's absolute write window opens now.
-        let until = now + window_ms;
-        conn.execute(
-            "UPDATE approvals SET status='approved', approved_at=?2, window_until=?3 WHERE id=?1 AND status='pending'",
-            params![id, now, until],
-        )?;
-        principals::set_elevation(conn, &a.session_key, Some(until), Some(id), now)?;
-        let done = approvals::load(conn, id)?.expect("the approval exists");
+        let done = approvals::open_window(db, &a, window_ms, now)?;
         return Ok(Ok((done, Factor::Totp)));
     }
-    Ok(approvals::approve(conn, id, code, window_ms, now)?.map(|a| (a, Factor::Passcode)))
+    Ok(approvals::approve(db, id, code, window_ms, now)?.map(|a| (a, Factor::Passcode)))
 }

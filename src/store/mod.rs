@@ -1,139 +1,209 @@
-//! The embedded store: one SQLite file under the data dir (WAL, `synchronous=FULL`, foreign
-//! keys on), versioned migrations, one writer connection and a small pool of readers.
+//! The store behind idmcp: the backend-neutral contract ([`Backend`] opens connections,
+//! [`Db`] is one connection's operations, grouped by concern) and the [`Store`] handle the
+//! rest of the server holds.
 //!
-//! Callers never see SQL: identity data goes through [`docs`], principals, projects, tokens
-//! and sessions through [`principals`], platform audit events through [`events`].
+//! Callers never see SQL or a driver type: identity documents go through [`Docs`], platform
+//! audit events through [`Events`], companies, Descopers, projects, tokens and sessions
+//! through [`Principals`], approval records through [`Approvals`], server keys and TOTP
+//! enrolments through [`Secrets`], and the hash-chained journal through [`JournalRecords`].
+//! The embedded SQLite backend ([`sqlite`]) implements all of them; a PostgreSQL backend
+//! implements the same traits and every caller works unchanged (`tests/store.rs` is the
+//! conformance suite both must pass).
 
+pub mod approvals;
 pub mod docs;
 pub mod events;
+pub mod journal;
 pub mod principals;
+pub mod secrets;
+pub mod sqlite;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::pin::Pin;
 
-use rusqlite::Connection;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+pub use approvals::Approvals;
+pub use docs::Docs;
+pub use events::Events;
+pub use journal::JournalRecords;
+pub use principals::Principals;
+pub use secrets::Secrets;
 
-/// A pooled connection, held for the duration of one operation.
-pub type Conn = OwnedMutexGuard<Connection>;
+/// A failure inside the backend (I/O, constraint, driver). Callers report it as an internal
+/// error and roll back; nothing inspects driver codes, so backends stay interchangeable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(Box<dyn std::error::Error + Send + Sync>);
 
-/// Ordered migrations; the index + 1 is the schema version recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0003_security.sql"), include_str!("migrations/0004_audit.sql"),
-    include_str!("migrations/0005_index_versions.sql"),
-];
+impl Error {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(e))
+    }
 
-/// The SQLite store.
-pub struct Store {
-    path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
-    readers: Vec<Arc<Mutex<Connection>>>,
-    next: AtomicUsize,
+    /// An error with only a message (a backend's own consistency check).
+    pub fn msg(m: impl Into<String>) -> Self {
+        Self(m.into().into())
+    }
 }
 
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum OpenError {
     #[error("cannot create the data directory {0}: {1}")]
     Dir(PathBuf, std::io::Error),
     #[error("cannot open the store {0}: {1}")]
-    Open(PathBuf, rusqlite::Error),
+    Open(String, Error),
     #[error("migration {0} failed: {1}")]
-    Migrate(usize, rusqlite::Error),
+    Migrate(usize, Error),
     #[error("the store {0} has schema version {1}, newer than this idmcp ({2}); upgrade idmcp")]
-    TooNew(PathBuf, usize, usize),
+    TooNew(String, usize, usize),
 }
 
 /// How hard commits wait for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
-    /// `synchronous=FULL`: a commit is on disk before it is acknowledged. What idmcp runs with.
+    /// A commit is on disk before it is acknowledged. What idmcp runs with.
     Full,
-    /// `synchronous=OFF`: for in-process logic tests on throwaway stores only, where thousands
-    /// of short transactions would otherwise spend their time in fsync.
+    /// Commits are not flushed: for in-process logic tests on throwaway stores only, where
+    /// thousands of short transactions would otherwise spend their time in fsync.
     Throwaway,
 }
 
-fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
-    // WAL lets readers run beside the writer; FULL makes every commit durable before it is
-    // acknowledged (the durability test kills the server and counts acknowledged writes).
-    let sync = match durability {
-        Durability::Full => "FULL",
-        Durability::Throwaway => "OFF",
-    };
-    conn.execute_batch(&format!(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
-         PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000;"
-    ))
+/// One connection's view of the store, held for one operation (or one CLI command). A
+/// write opens a transaction with [`Db::begin`] and ends it with [`Db::commit`] or
+/// [`Db::rollback`]; [`in_tx`] does that around a closure.
+pub trait Db: Send {
+    fn docs(&self) -> &dyn Docs;
+    fn events(&self) -> &dyn Events;
+    fn principals(&self) -> &dyn Principals;
+    fn approvals(&self) -> &dyn Approvals;
+    fn secrets(&self) -> &dyn Secrets;
+    fn journal(&self) -> &dyn JournalRecords;
+
+    /// Starts a write transaction (taking the write lock at once, so it cannot fail later
+    /// for lack of it).
+    fn begin(&self) -> Result<()>;
+    fn commit(&self) -> Result<()>;
+    fn rollback(&self) -> Result<()>;
+    /// A nested unit inside the open transaction (one item of a batch), undone alone by
+    /// [`Db::rollback_to`]. `name` is a plain identifier chosen by the caller.
+    fn savepoint(&self, name: &str) -> Result<()>;
+    fn release(&self, name: &str) -> Result<()>;
+    fn rollback_to(&self, name: &str) -> Result<()>;
+    /// Makes everything committed so far durable and compact on disk (after a bulk load).
+    fn checkpoint(&self) -> Result<()>;
+}
+
+/// A connection held for the duration of one operation.
+pub type Conn = Box<dyn Db>;
+
+/// A held connection is a `Db` itself, so `&conn` passes wherever `&dyn Db` is asked for.
+impl<T: Db + ?Sized> Db for Box<T> {
+    fn docs(&self) -> &dyn Docs {
+        (**self).docs()
+    }
+    fn events(&self) -> &dyn Events {
+        (**self).events()
+    }
+    fn principals(&self) -> &dyn Principals {
+        (**self).principals()
+    }
+    fn approvals(&self) -> &dyn Approvals {
+        (**self).approvals()
+    }
+    fn secrets(&self) -> &dyn Secrets {
+        (**self).secrets()
+    }
+    fn journal(&self) -> &dyn JournalRecords {
+        (**self).journal()
+    }
+    fn begin(&self) -> Result<()> {
+        (**self).begin()
+    }
+    fn commit(&self) -> Result<()> {
+        (**self).commit()
+    }
+    fn rollback(&self) -> Result<()> {
+        (**self).rollback()
+    }
+    fn savepoint(&self, name: &str) -> Result<()> {
+        (**self).savepoint(name)
+    }
+    fn release(&self, name: &str) -> Result<()> {
+        (**self).release(name)
+    }
+    fn rollback_to(&self, name: &str) -> Result<()> {
+        (**self).rollback_to(name)
+    }
+    fn checkpoint(&self) -> Result<()> {
+        (**self).checkpoint()
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Opens connections. Readers may run beside the writer; there is one writer at a time.
+pub trait Backend: Send + Sync {
+    fn reader(&self) -> BoxFuture<'_, Conn>;
+    fn writer(&self) -> BoxFuture<'_, Conn>;
+    /// The writer, for synchronous callers (CLI commands, seeding) outside the runtime.
+    fn writer_blocking(&self) -> Conn;
+    /// Where the data lives, for messages (a path or a URL without credentials).
+    fn location(&self) -> String;
+}
+
+/// The store the server holds: a backend chosen at start-up.
+pub struct Store {
+    backend: Box<dyn Backend>,
 }
 
 impl Store {
-    /// Opens (creating if needed) `<dir>/idmcp.db` and brings its schema up to date.
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the embedded store `<dir>/idmcp.db`, schema up to date.
+    pub fn open(dir: &Path) -> Result<Self, OpenError> {
         Self::open_with(dir, Durability::Full)
     }
 
     /// [`Store::open`] with a chosen durability (tests of logic on throwaway stores).
-    pub fn open_with(dir: &Path, durability: Durability) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir(dir.to_owned(), e))?;
-        let path = dir.join("idmcp.db");
-        let open = || -> Result<Connection, StoreError> {
-            let c = Connection::open(&path).map_err(|e| StoreError::Open(path.clone(), e))?;
-            configure(&c, durability).map_err(|e| StoreError::Open(path.clone(), e))?;
-            Ok(c)
-        };
-        let mut writer = open()?;
-        migrate(&path, &mut writer)?;
-        let readers = (0..4).map(|_| open().map(|c| Arc::new(Mutex::new(c)))).collect::<Result<_, _>>()?;
-        Ok(Self { path, writer: Arc::new(Mutex::new(writer)), readers, next: AtomicUsize::new(0) })
+    pub fn open_with(dir: &Path, durability: Durability) -> Result<Self, OpenError> {
+        Ok(Self::from_backend(sqlite::Sqlite::open(dir, durability)?))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn from_backend(backend: impl Backend + 'static) -> Self {
+        Self { backend: Box::new(backend) }
     }
 
-    /// A reader connection (round-robin over the pool).
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    /// A reader connection.
     pub async fn reader(&self) -> Conn {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        self.readers[i].clone().lock_owned().await
+        self.backend.reader().await
     }
 
-    /// The single writer connection; callers open their own transaction on it.
+    /// The writer connection; callers open their own transaction on it.
     pub async fn writer(&self) -> Conn {
-        self.writer.clone().lock_owned().await
+        self.backend.writer().await
     }
 
     /// The writer, for synchronous callers (CLI commands, seeding) outside the runtime.
     pub fn writer_blocking(&self) -> Conn {
-        self.writer.clone().blocking_lock_owned()
+        self.backend.writer_blocking()
     }
 }
 
-fn migrate(path: &Path, conn: &mut Connection) -> Result<(), StoreError> {
-    let version: usize = conn
-        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| StoreError::Open(path.to_owned(), e))? as usize;
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::TooNew(path.to_owned(), version, MIGRATIONS.len()));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction().map_err(|e| StoreError::Migrate(i + 1, e))?;
-        tx.execute_batch(sql).map_err(|e| StoreError::Migrate(i + 1, e))?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(|e| StoreError::Migrate(i + 1, e))?;
-        tx.commit().map_err(|e| StoreError::Migrate(i + 1, e))?;
-    }
-    Ok(())
-}
-
-/// Runs `f` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on error.
-pub fn in_tx<T, E: From<rusqlite::Error>>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    match f(conn) {
+/// Runs `f` inside a write transaction, committing on success and rolling back on error.
+pub fn in_tx<T, E: From<Error>>(db: &dyn Db, f: impl FnOnce(&dyn Db) -> Result<T, E>) -> Result<T, E> {
+    db.begin()?;
+    match f(db) {
         Ok(v) => {
-            conn.execute_batch("COMMIT")?;
+            db.commit()?;
             Ok(v)
         }
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = db.rollback();
             Err(e)
         }
     }

@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::journal::{self, Entry};
 use crate::session::approvals::{self, Approval, Refusal, Status};
 use crate::session::totp::{self, Factor};
+use crate::store::Db;
 
 pub struct Item {
     pub bucket: String,
@@ -145,8 +146,8 @@ fn cookie_name(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }
 
-fn company_name(conn: &rusqlite::Connection, company_id: &str) -> String {
-    conn.query_row("SELECT name FROM companies WHERE id=?1", [company_id], |r| r.get(0)).unwrap_or_default()
+fn company_name(conn: &dyn Db, company_id: &str) -> String {
+    conn.principals().company_name(company_id).ok().flatten().unwrap_or_default()
 }
 
 pub async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
@@ -228,7 +229,7 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
             "factor": r.as_ref().ok().map(|(_, f)| f.as_str()),
         });
         journal::append_in(c, &entry)?;
-        Ok::<_, rusqlite::Error>(r)
+        Ok::<_, crate::store::Error>(r)
     });
     let after = approvals::load(&conn, &id).ok().flatten();
     drop(conn);

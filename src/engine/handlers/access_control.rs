@@ -15,7 +15,6 @@ use super::tenants::load_tenant;
 use crate::catalog::generated::types::access_control::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::docs;
 use crate::store::principals::new_id;
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
@@ -56,8 +55,8 @@ fn scope(tenant: &str) -> String {
 /// The role named `name` (ignoring case) in scope `tenant` ("" = project-level).
 fn find_role(ctx: &Ctx, name: &str, tenant: &str) -> Result<Option<(String, Value)>, ApiError> {
     let pid = ctx.project_id()?;
-    for id in docs::ids_by_key(ctx.db(), pid, ROLES, "name", &json!(name.trim()))? {
-        if let Some(doc) = docs::get(ctx.db(), pid, ROLES, &id)?
+    for id in ctx.db().docs().ids_by_key(pid, ROLES, "name", &json!(name.trim()))? {
+        if let Some(doc) = ctx.db().docs().get(pid, ROLES, &id)?
             && s(&doc, "tenantId").eq_ignore_ascii_case(tenant)
         {
             return Ok(Some((id, doc)));
@@ -70,7 +69,7 @@ fn find_role(ctx: &Ctx, name: &str, tenant: &str) -> Result<Option<(String, Valu
 fn locate_role(ctx: &Ctx, a: &Value) -> Result<(String, Value), ApiError> {
     let pid = ctx.project_id()?;
     if let Some(id) = a.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-        return docs::get(ctx.db(), pid, ROLES, id)?
+        return ctx.db().docs().get(pid, ROLES, id)?
             .map(|d| (id.to_owned(), d))
             .ok_or_else(|| ApiError::not_found("E011004", format!("role with ID `{id}` not found; list roles with access_control_read LoadAllRoles")));
     }
@@ -93,8 +92,8 @@ fn check_permissions(ctx: &Ctx, wanted: &[String]) -> Result<Vec<String>, ApiErr
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for w in wanted {
-        let hit = docs::ids_by_key(ctx.db(), pid, PERMS, "name", &json!(w.trim()))?.into_iter().next();
-        match hit.and_then(|id| docs::get(ctx.db(), pid, PERMS, &id).ok().flatten()) {
+        let hit = ctx.db().docs().ids_by_key(pid, PERMS, "name", &json!(w.trim()))?.into_iter().next();
+        match hit.and_then(|id| ctx.db().docs().get(pid, PERMS, &id).ok().flatten()) {
             Some(p) => {
                 let n = s(&p, "name").to_owned();
                 if !found.contains(&n) {
@@ -151,8 +150,8 @@ fn retarget_role(ctx: &Ctx, tenant: &str, old: &str, new: Option<&str>) -> Resul
     // Holders: (collection, project-level path, per-tenant list, per-tenant roles field).
     for (coll, top, per_tenant) in [("users", "roleNames", "userTenants"), ("access_keys", "roleNames", "keyTenants")] {
         let path = if tenant.is_empty() { top.to_owned() } else { format!("{per_tenant}[].roleNames") };
-        for id in docs::ids_by_key(db, &pid, coll, &path, &json!(old))? {
-            let Some(mut doc) = docs::get(db, &pid, coll, &id)? else { continue };
+        for id in db.docs().ids_by_key(&pid, coll, &path, &json!(old))? {
+            let Some(mut doc) = db.docs().get(&pid, coll, &id)? else { continue };
             let mut changed = false;
             if tenant.is_empty() {
                 if let Some(list) = doc.get_mut(top) {
@@ -172,7 +171,7 @@ fn retarget_role(ctx: &Ctx, tenant: &str, old: &str, new: Option<&str>) -> Resul
     }
     // Tenant defaults: a tenant role only in its tenant; a project role in every tenant that
     // has no role of its own with that name (its own role would be the one meant).
-    for (tid, mut t) in docs::scan(db, &pid, "tenants")? {
+    for (tid, mut t) in db.docs().scan(&pid, "tenants")? {
         let applies = if tenant.is_empty() { find_role(ctx, old, &tid)?.is_none() } else { tid == tenant };
         if applies && let Some(list) = t.get_mut("defaultRoles") && edit_names(list, old, new) {
             ctx.put("tenants", &tid, &t)?;
@@ -184,8 +183,8 @@ fn retarget_role(ctx: &Ctx, tenant: &str, old: &str, new: Option<&str>) -> Resul
 /// Carries a permission rename or deletion into every role that grants it.
 fn retarget_permission(ctx: &Ctx, old: &str, new: Option<&str>) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    for rid in docs::ids_by_key(ctx.db(), &pid, ROLES, "permissionNames", &json!(old))? {
-        let Some(mut role) = docs::get(ctx.db(), &pid, ROLES, &rid)? else { continue };
+    for rid in ctx.db().docs().ids_by_key(&pid, ROLES, "permissionNames", &json!(old))? {
+        let Some(mut role) = ctx.db().docs().get(&pid, ROLES, &rid)? else { continue };
         if let Some(list) = role.get_mut("permissionNames")
             && edit_names(list, old, new)
         {
@@ -254,7 +253,7 @@ fn update_role(ctx: &Ctx, a: &Value) -> Result<Value, ApiError> {
 
 fn delete_role(ctx: &Ctx, id: &str, doc: &Value) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    docs::delete(ctx.db(), &pid, ROLES, id)?;
+    ctx.db().docs().delete(&pid, ROLES, id)?;
     retarget_role(ctx, s(doc, "tenantId"), s(doc, "name"), None)
 }
 
@@ -267,7 +266,7 @@ async fn search_roles(ctx: &mut Ctx, input: SearchRolesInput) -> Result<SearchRo
     let with_project = a.get("includeProjectRoles").and_then(Value::as_bool).unwrap_or(false);
     let like = s(&a, "roleNameLike").to_lowercase();
     let text = s(&a, "text").to_lowercase();
-    let mut roles: Vec<Value> = docs::scan(ctx.db(), &pid, ROLES)?
+    let mut roles: Vec<Value> = ctx.db().docs().scan(&pid, ROLES)?
         .into_iter()
         .map(|(_, r)| r)
         .filter(|r| {
@@ -381,15 +380,15 @@ async fn delete_roles(ctx: &mut Ctx, input: DeleteRolesInput) -> Result<DeleteRo
 fn locate_permission(ctx: &Ctx, name: Option<&str>, id: Option<&str>) -> Result<(String, Value), ApiError> {
     let pid = ctx.project_id()?;
     if let Some(id) = id.filter(|s| !s.is_empty()) {
-        return docs::get(ctx.db(), pid, PERMS, id)?
+        return ctx.db().docs().get(pid, PERMS, id)?
             .map(|d| (id.to_owned(), d))
             .ok_or_else(|| ApiError::not_found("E011004", format!("permission with ID `{id}` not found; list them with access_control_read LoadAllPermissions")));
     }
     let Some(name) = name.map(str::trim).filter(|s| !s.is_empty()) else {
         return Err(ApiError::missing("give the permission's `name` or `id`"));
     };
-    for pidoc in docs::ids_by_key(ctx.db(), pid, PERMS, "name", &json!(name))? {
-        if let Some(d) = docs::get(ctx.db(), pid, PERMS, &pidoc)? {
+    for pidoc in ctx.db().docs().ids_by_key(pid, PERMS, "name", &json!(name))? {
+        if let Some(d) = ctx.db().docs().get(pid, PERMS, &pidoc)? {
             return Ok((pidoc, d));
         }
     }
@@ -413,7 +412,7 @@ fn update_permission(ctx: &Ctx, a: &Value) -> Result<(), ApiError> {
     }
     if !new.eq_ignore_ascii_case(&old) {
         let pid = ctx.project_id()?;
-        if let Some(other) = docs::ids_by_key(ctx.db(), pid, PERMS, "name", &json!(new))?.first() {
+        if let Some(other) = ctx.db().docs().ids_by_key(pid, PERMS, "name", &json!(new))?.first() {
             return Err(ApiError::conflict("E011004", format!("cannot rename `{old}` to `{new}`: permission `{other}` already has that name")));
         }
     }
@@ -430,7 +429,7 @@ fn update_permission(ctx: &Ctx, a: &Value) -> Result<(), ApiError> {
 fn delete_permission(ctx: &Ctx, id: &str, p: &Value) -> Result<(), ApiError> {
     refuse_system(p, "deleted")?;
     let pid = ctx.project_id()?.to_owned();
-    docs::delete(ctx.db(), &pid, PERMS, id)?;
+    ctx.db().docs().delete(&pid, PERMS, id)?;
     retarget_permission(ctx, s(p, "name"), None)
 }
 
@@ -440,7 +439,7 @@ async fn create_permissions(ctx: &mut Ctx, input: CreatePermissionsInput) -> Res
     let pid = ctx.project_id()?.to_owned();
     for (i, p) in a["permissions"].as_array().into_iter().flatten().enumerate() {
         let name = s(p, "name").trim();
-        if let Some(other) = docs::ids_by_key(ctx.db(), &pid, PERMS, "name", &json!(name))?.first() {
+        if let Some(other) = ctx.db().docs().ids_by_key(&pid, PERMS, "name", &json!(name))?.first() {
             return Err(ApiError::conflict(
                 "E011004",
                 format!("permissions[{i}]: permission `{name}` already exists (ID `{other}`; names are unique, ignoring case); nothing was created"),

@@ -16,7 +16,6 @@ use crate::catalog::generated::types::audits::*;
 use crate::catalog::generated::types::users::{UsersAuthHistoryV2Input, UsersAuthHistoryV2Output};
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::docs;
 use crate::store::events::{self, Bucket, Filter, GroupBy, Stored};
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
@@ -166,7 +165,7 @@ async fn search_audit(ctx: &mut Ctx, input: SearchAuditInput) -> Result<SearchAu
     if filter.no_tenants && !filter.tenants.is_empty() {
         return Err(ApiError::invalid("`noTenants: true` asks for events without a tenant, `tenants` for events of a tenant: give one of them"));
     }
-    let (rows, total) = events::search(ctx.db(), &filter, input.oldest_first.unwrap_or(false), page.saturating_mul(size), size)?;
+    let (rows, total) = ctx.db().events().search(&filter, input.oldest_first.unwrap_or(false), page.saturating_mul(size), size)?;
     let audits: Vec<Value> = rows.iter().map(audit_json).collect();
     Ok(serde_json::from_value(json!({ "audits": audits, "total": total }))?)
 }
@@ -206,7 +205,7 @@ async fn search_analytics(ctx: &mut Ctx, input: SearchAnalyticsInput) -> Result<
         tenants: list(&input.tenants),
         ..Filter::default()
     };
-    let rows = events::aggregate(ctx.db(), &filter, &group)?;
+    let rows = ctx.db().events().aggregate(&filter, &group)?;
     let analytics: Vec<Value> = rows
         .into_iter()
         .map(|a| {
@@ -236,11 +235,11 @@ async fn search_analytics(ctx: &mut Ctx, input: SearchAnalyticsInput) -> Result<
 /// Whether `id` names a user of the project: a stored user document, or a user that has
 /// audit events (deleted users keep their history).
 fn known_user(ctx: &Ctx, project_id: &str, id: &str) -> Result<bool, ApiError> {
-    if docs::get(ctx.db(), project_id, "users", id)?.is_some() || !docs::ids_by_key(ctx.db(), project_id, "users", "userId", &json!(id))?.is_empty() {
+    if ctx.db().docs().get(project_id, "users", id)?.is_some() || !ctx.db().docs().ids_by_key(project_id, "users", "userId", &json!(id))?.is_empty() {
         return Ok(true);
     }
     let probe = Filter { project_id: project_id.to_owned(), from: 0, to: i64::MAX, user_ids: vec![id.to_owned()], ..Filter::default() };
-    Ok(events::search(ctx.db(), &probe, false, 0, 1)?.1 > 0)
+    Ok(ctx.db().events().search(&probe, false, 0, 1)?.1 > 0)
 }
 
 #[operation(users::UsersAuthHistoryV2)]
@@ -269,7 +268,7 @@ async fn users_auth_history(ctx: &mut Ctx, input: UsersAuthHistoryV2Input) -> Re
         ..Filter::default()
     };
     // The full history inside the window: a few thousand rows at most for 100 users.
-    let (rows, _) = events::search(ctx.db(), &filter, false, 0, i64::MAX)?;
+    let (rows, _) = ctx.db().events().search(&filter, false, 0, i64::MAX)?;
     let history: Vec<Value> = rows
         .iter()
         .map(|s| {

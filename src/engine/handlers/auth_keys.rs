@@ -42,12 +42,12 @@ fn unknown_key(id: &str) -> ApiError {
 }
 
 fn load_key(ctx: &Ctx, id: &str) -> Result<Value, ApiError> {
-    docs::get(ctx.db(), ctx.project_id()?, KEYS_COLL, id)?.ok_or_else(|| unknown_key(id))
+    ctx.db().docs().get(ctx.project_id()?, KEYS_COLL, id)?.ok_or_else(|| unknown_key(id))
 }
 
 /// A tenant document by ID, if the tenant exists.
 pub fn find_tenant(ctx: &Ctx, tenant_id: &str) -> Result<Option<Value>, ApiError> {
-    if let Some(t) = docs::get(ctx.db(), ctx.project_id()?, "tenants", tenant_id)? {
+    if let Some(t) = ctx.db().docs().get(ctx.project_id()?, "tenants", tenant_id)? {
         return Ok(Some(t));
     }
     Ok(ctx.find("tenants", "id", &json!(tenant_id))?.map(|(_, d)| d))
@@ -84,7 +84,7 @@ fn new_secret() -> String {
 /// problem at once so the agent can fix the request in one go.
 fn check_roles(ctx: &Ctx, role_names: &[String], key_tenants: &[Value]) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    let roles = docs::scan(ctx.db(), &pid, "roles")?;
+    let roles = ctx.db().docs().scan(&pid, "roles")?;
     let scope_of = |r: &Value| r.get("tenantId").and_then(Value::as_str).unwrap_or_default().to_owned();
     let exists = |name: &str, tenant: &str| {
         roles.iter().any(|(_, r)| r.get("name").and_then(Value::as_str) == Some(name) && (scope_of(r).is_empty() || scope_of(r) == tenant))
@@ -172,7 +172,7 @@ async fn search_access_keys(ctx: &mut Ctx, input: SearchAccessKeysInput) -> Resu
     let tenant_ids: Vec<String> =
         input.tenant_ids.clone().unwrap_or_default().into_iter().filter(|t| !t.is_empty()).collect();
     let text = input.text.as_deref().map(str::to_lowercase).filter(|t| !t.is_empty());
-    let mut keys: Vec<Value> = docs::scan(ctx.db(), &pid, KEYS_COLL)?
+    let mut keys: Vec<Value> = ctx.db().docs().scan(&pid, KEYS_COLL)?
         .into_iter()
         .map(|(_, d)| d)
         .filter(|d| {
@@ -312,7 +312,7 @@ fn set_status(ctx: &Ctx, ids: &[String], status: &str) -> Result<(), ApiError> {
     let mut found = Vec::new();
     let mut unknown = Vec::new();
     for id in ids {
-        match docs::get(ctx.db(), &pid, KEYS_COLL, id)? {
+        match ctx.db().docs().get(&pid, KEYS_COLL, id)? {
             Some(d) => found.push((id, d)),
             None => unknown.push(id.as_str()),
         }
@@ -360,14 +360,14 @@ async fn delete_access_keys(ctx: &mut Ctx, input: DeleteAccessKeysInput) -> Resu
     let unknown: Vec<&str> = input
         .ids
         .iter()
-        .filter(|id| docs::get(ctx.db(), &pid, KEYS_COLL, id).ok().flatten().is_none())
+        .filter(|id| ctx.db().docs().get(&pid, KEYS_COLL, id).ok().flatten().is_none())
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
         return Err(ApiError::not_found("E011004", format!("access key(s) not found: {}; nothing was deleted", unknown.join(", "))));
     }
     for id in &input.ids {
-        docs::delete(ctx.db(), &pid, KEYS_COLL, id)?;
+        ctx.db().docs().delete(&pid, KEYS_COLL, id)?;
     }
     Ok(DeleteAccessKeysOutput {})
 }
@@ -402,7 +402,7 @@ pub fn default_password_settings() -> Value {
 /// The project-level policy (stored inside the project settings document).
 pub fn project_password_settings(ctx: &Ctx) -> Result<Value, ApiError> {
     let (coll, id) = PROJECT_SETTINGS;
-    let stored = docs::get(ctx.db(), ctx.project_id()?, coll, id)?.and_then(|d| d.get("passwordSettings").cloned());
+    let stored = ctx.db().docs().get(ctx.project_id()?, coll, id)?.and_then(|d| d.get("passwordSettings").cloned());
     let mut p = default_password_settings();
     merge(&mut p, stored.as_ref());
     p["tenantId"] = json!("");
@@ -426,7 +426,7 @@ fn effective_settings(ctx: &Ctx, tenant_id: &str) -> Result<Value, ApiError> {
         return Err(ApiError::not_found("E011004", format!("tenant not found: no tenant with id `{tenant_id}`; find tenant IDs with tenants_read.SearchTenants")));
     }
     let mut p = project_password_settings(ctx)?;
-    merge(&mut p, docs::get(ctx.db(), ctx.project_id()?, PASSWORD_COLL, tenant_id)?.as_ref());
+    merge(&mut p, ctx.db().docs().get(ctx.project_id()?, PASSWORD_COLL, tenant_id)?.as_ref());
     p["tenantId"] = json!(tenant_id);
     Ok(p)
 }
@@ -473,7 +473,7 @@ async fn configure_password_settings(
     let pid = ctx.project_id()?.to_owned();
     if tenant_id.is_empty() {
         let (coll, id) = PROJECT_SETTINGS;
-        let mut settings = docs::get(ctx.db(), &pid, coll, id)?.unwrap_or_else(|| json!({}));
+        let mut settings = ctx.db().docs().get(&pid, coll, id)?.unwrap_or_else(|| json!({}));
         if let Some(m) = policy.as_object_mut() {
             m.remove("tenantId");
         }

@@ -28,7 +28,6 @@ use super::auth_keys::{PROJECT_SETTINGS, project_password_settings};
 use crate::catalog::generated::types::project::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::docs;
 use crate::store::principals::new_id;
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
@@ -96,7 +95,7 @@ fn unknown_list(id: &str) -> ApiError {
 }
 
 fn load_list(ctx: &Ctx, id: &str) -> Result<Value, ApiError> {
-    if let Some(d) = docs::get(ctx.db(), ctx.project_id()?, LISTS, id)? {
+    if let Some(d) = ctx.db().docs().get(ctx.project_id()?, LISTS, id)? {
         return Ok(d);
     }
     ctx.find(LISTS, "id", &json!(id))?.map(|(_, d)| d).ok_or_else(|| unknown_list(id))
@@ -119,7 +118,7 @@ fn entries(list: &Value) -> Vec<String> {
 
 /// Fails when another list already uses `name` (case-insensitive).
 fn check_name_free(ctx: &Ctx, name: &str, own_id: Option<&str>) -> Result<(), ApiError> {
-    let taken = docs::ids_by_key(ctx.db(), ctx.project_id()?, LISTS, "name", &json!(name))?;
+    let taken = ctx.db().docs().ids_by_key(ctx.project_id()?, LISTS, "name", &json!(name))?;
     if taken.iter().any(|id| Some(id.as_str()) != own_id) {
         return Err(ApiError::new(409, "E011001", "Already exists", format!("a list named `{name}` already exists; choose another name or update that list")));
     }
@@ -303,7 +302,7 @@ async fn import_lists(ctx: &mut Ctx, input: ImportListsInput) -> Result<ImportLi
 /// The project settings as GetProjectSettings and `project/settings.json` show them.
 fn project_settings(ctx: &Ctx) -> Result<Value, ApiError> {
     let (coll, id) = PROJECT_SETTINGS;
-    let mut s = docs::get(ctx.db(), ctx.project_id()?, coll, id)?.unwrap_or_else(|| json!({}));
+    let mut s = ctx.db().docs().get(ctx.project_id()?, coll, id)?.unwrap_or_else(|| json!({}));
     let mut pw = project_password_settings(ctx)?;
     if let Some(m) = pw.as_object_mut() {
         m.remove("tenantId");
@@ -375,7 +374,7 @@ fn settings_problems(s: &Value) -> Vec<String> {
 async fn update_project_settings(ctx: &mut Ctx, input: UpdateProjectSettingsInput) -> Result<UpdateProjectSettingsOutput, ApiError> {
     let given = serde_json::to_value(&input)?;
     let (coll, id) = PROJECT_SETTINGS;
-    let mut doc = docs::get(ctx.db(), ctx.project_id()?, coll, id)?.unwrap_or_else(|| json!({}));
+    let mut doc = ctx.db().docs().get(ctx.project_id()?, coll, id)?.unwrap_or_else(|| json!({}));
     if let (Some(d), Some(g)) = (doc.as_object_mut(), given.as_object()) {
         for (k, v) in g {
             d.insert(k.clone(), v.clone());
@@ -402,7 +401,7 @@ pub fn is_runtime_data(coll: &str) -> bool {
 }
 
 fn collections(ctx: &Ctx) -> Result<Vec<String>, ApiError> {
-    Ok(crate::store::docs::collections(ctx.db(), ctx.project_id()?)?)
+    Ok(ctx.db().docs().collections(ctx.project_id()?)?)
 }
 
 /// Removes secret-bearing fields (recursively); returns the dotted paths removed.
@@ -433,7 +432,7 @@ async fn export_snapshot(ctx: &mut Ctx, _input: ExportSnapshotInput) -> Result<E
             continue;
         }
         let mut out = Map::new();
-        for (id, mut doc) in docs::scan(ctx.db(), &pid, &coll)? {
+        for (id, mut doc) in ctx.db().docs().scan(&pid, &coll)? {
             let mut removed = Vec::new();
             if let Some(m) = doc.as_object_mut() {
                 // The key hash is dropped silently: a key's secret is never re-imported.
@@ -541,7 +540,7 @@ fn plan_snapshot(ctx: &Ctx, files: &Map<String, Value>, excludes: &[String], inp
             // supplied one; otherwise the import cannot be complete.
             let omitted: Vec<String> = doc.get("secretsOmitted").and_then(Value::as_array).map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default();
             if !omitted.is_empty() {
-                let current = docs::get(ctx.db(), &pid, coll, id)?;
+                let current = ctx.db().docs().get(&pid, coll, id)?;
                 let kind = secret_kind(coll);
                 let mut unresolved = false;
                 for field in &omitted {
@@ -578,7 +577,7 @@ fn check_shapes(ctx: &Ctx, docs_of: &BTreeMap<String, Vec<(String, Value)>>, fai
     let after = |coll: &str| -> Result<Vec<Value>, ApiError> {
         Ok(match docs_of.get(coll) {
             Some(d) => d.iter().map(|(_, v)| v.clone()).collect(),
-            None => docs::scan(ctx.db(), &pid, coll)?.into_iter().map(|(_, v)| v).collect(),
+            None => ctx.db().docs().scan(&pid, coll)?.into_iter().map(|(_, v)| v).collect(),
         })
     };
     let s = |d: &Value, f: &str| d.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -693,9 +692,9 @@ async fn import_snapshot(ctx: &mut Ctx, input: ImportSnapshotInput) -> Result<Im
     for (coll, list) in &plan.writes {
         // A file replaces its whole collection. Access keys keep the secret hash of a key with
         // the same ID, since the snapshot never carries it.
-        let old: BTreeMap<String, Value> = docs::scan(ctx.db(), &pid, coll)?.into_iter().collect();
+        let old: BTreeMap<String, Value> = ctx.db().docs().scan(&pid, coll)?.into_iter().collect();
         for id in old.keys() {
-            docs::delete(ctx.db(), &pid, coll, id)?;
+            ctx.db().docs().delete(&pid, coll, id)?;
         }
         for (id, doc) in list {
             let mut doc = doc.clone();

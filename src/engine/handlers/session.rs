@@ -10,7 +10,7 @@ use crate::session::approvals;
 use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::journal::{self, Entry};
-use crate::store::principals::{self, Project};
+use crate::store::principals::Project;
 
 fn project_json(p: &Project) -> Value {
     json!({"id": p.id, "name": p.name, "environment": p.environment, "tags": p.tags})
@@ -42,7 +42,7 @@ async fn whoami(ctx: &mut Ctx, _input: WhoamiInput) -> Result<WhoamiOutput, ApiE
 #[operation(session::listProjects)]
 async fn list_projects(ctx: &mut Ctx, _input: ListProjectsInput) -> Result<ListProjectsOutput, ApiError> {
     let selected = ctx.project.as_ref().map(|p| p.id.clone());
-    let projects: Vec<Value> = principals::projects_of(ctx.db(), &ctx.principal.company_id)?
+    let projects: Vec<Value> = ctx.db().principals().projects_of(&ctx.principal.company_id)?
         .iter()
         .map(|p| {
             let mut v = project_json(p);
@@ -56,14 +56,14 @@ async fn list_projects(ctx: &mut Ctx, _input: ListProjectsInput) -> Result<ListP
 #[operation(session::selectProject)]
 async fn select_project(ctx: &mut Ctx, input: SelectProjectInput) -> Result<SelectProjectOutput, ApiError> {
     // Only projects of the principal's own company can be found here.
-    let Some(project) = principals::find_project(ctx.db(), &ctx.principal.company_id, &input.project)? else {
-        let names: Vec<String> = principals::projects_of(ctx.db(), &ctx.principal.company_id)?.into_iter().map(|p| p.name).collect();
+    let Some(project) = ctx.db().principals().find_project(&ctx.principal.company_id, &input.project)? else {
+        let names: Vec<String> = ctx.db().principals().projects_of(&ctx.principal.company_id)?.into_iter().map(|p| p.name).collect();
         return Err(ApiError::not_found(
             "E011004",
             format!("no project `{}` in your company; your projects are: {}", input.project, names.join(", ")),
         ));
     };
-    principals::set_session_project(ctx.db(), &ctx.session.key, &project.id, ctx.now_ms)?;
+    ctx.db().principals().set_session_project(&ctx.session.key, &project.id, ctx.now_ms)?;
     let mut e = Entry::new(ctx.now_ms, "project_switch", &ctx.principal);
     e.session = ctx.session.key.clone();
     e.project_id = project.id.clone();

@@ -16,7 +16,7 @@ use crate::catalog::generated::types::tenants::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::store::principals::new_id;
-use crate::store::{docs, events};
+use crate::store::events;
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
 pub const KEYS: &[(&str, &[&str])] = &[
@@ -54,7 +54,7 @@ pub(crate) fn tenant_not_found(id: &str) -> ApiError {
 /// The tenant document with ID `id`, or a not-found error naming it.
 pub(crate) fn load_tenant(ctx: &Ctx, id: &str) -> Result<Value, ApiError> {
     let pid = ctx.project_id()?;
-    docs::get(ctx.db(), pid, TENANTS, id)?.ok_or_else(|| tenant_not_found(id))
+    ctx.db().docs().get(pid, TENANTS, id)?.ok_or_else(|| tenant_not_found(id))
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
@@ -85,7 +85,7 @@ fn check_name(ctx: &Ctx, name: &str, except: Option<&str>) -> Result<String, Api
         return Err(ApiError::missing("`name` must not be empty: give the tenant a name"));
     }
     let pid = ctx.project_id()?;
-    for other in docs::ids_by_key(ctx.db(), pid, TENANTS, "name", &json!(name))? {
+    for other in ctx.db().docs().ids_by_key(pid, TENANTS, "name", &json!(name))? {
         if Some(other.as_str()) != except {
             return Err(ApiError::conflict(
                 "E011004",
@@ -112,7 +112,7 @@ fn check_domains(ctx: &Ctx, list: Option<&Value>, field: &str, except: Option<&s
                 "`{field}` entry `{raw}` is not a domain; give bare domains such as `globex.com` (no `@`, scheme or path)"
             )));
         }
-        for other in docs::ids_by_key(ctx.db(), pid, TENANTS, field, &json!(d))? {
+        for other in ctx.db().docs().ids_by_key(pid, TENANTS, field, &json!(d))? {
             if Some(other.as_str()) != except {
                 return Err(ApiError::conflict(
                     "E011004",
@@ -129,7 +129,7 @@ fn check_domains(ctx: &Ctx, list: Option<&Value>, field: &str, except: Option<&s
 
 fn attr_defs(ctx: &Ctx) -> Result<Vec<Value>, ApiError> {
     let pid = ctx.project_id()?;
-    Ok(docs::scan(ctx.db(), pid, ATTRS)?.into_iter().map(|(_, d)| d).collect())
+    Ok(ctx.db().docs().scan(pid, ATTRS)?.into_iter().map(|(_, d)| d).collect())
 }
 
 fn type_name(t: i64) -> &'static str {
@@ -199,8 +199,8 @@ fn check_attributes(ctx: &Ctx, attrs: &Map<String, Value>, allow_null: bool) -> 
 /// Carries a tenant rename into every member's `userTenants[].tenantName`.
 fn rename_in_users(ctx: &Ctx, tenant_id: &str, name: &str) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    for uid in docs::ids_by_key(ctx.db(), &pid, "users", "userTenants[].tenantId", &json!(tenant_id))? {
-        let Some(mut user) = docs::get(ctx.db(), &pid, "users", &uid)? else { continue };
+    for uid in ctx.db().docs().ids_by_key(&pid, "users", "userTenants[].tenantId", &json!(tenant_id))? {
+        let Some(mut user) = ctx.db().docs().get(&pid, "users", &uid)? else { continue };
         if let Some(list) = user.get_mut("userTenants").and_then(Value::as_array_mut) {
             for ut in list.iter_mut().filter(|ut| ut.get("tenantId").and_then(Value::as_str) == Some(tenant_id)) {
                 ut["tenantName"] = json!(name);
@@ -228,7 +228,7 @@ async fn search_tenants(ctx: &mut Ctx, input: SearchTenantsInput) -> Result<Sear
 
     let field_lower = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_lowercase();
     let any_in = |t: &Value, k: &str, wanted: &[String]| str_list(t.get(k)).iter().any(|d| wanted.contains(&d.to_lowercase()));
-    let tenants: Vec<Value> = docs::scan(ctx.db(), &pid, TENANTS)?
+    let tenants: Vec<Value> = ctx.db().docs().scan(&pid, TENANTS)?
         .into_iter()
         .map(|(_, t)| t)
         .filter(|t| ids.is_empty() || ids.contains(&field_lower(t, "id")))
@@ -256,7 +256,7 @@ async fn search_tenants(ctx: &mut Ctx, input: SearchTenantsInput) -> Result<Sear
 async fn get_tenant_settings(ctx: &mut Ctx, input: GetTenantSettingsInput) -> Result<GetTenantSettingsOutput, ApiError> {
     let tenant = load_tenant(ctx, &input.id)?;
     let pid = ctx.project_id()?;
-    let mut s = docs::get(ctx.db(), pid, SETTINGS, &input.id)?.unwrap_or_else(default_settings);
+    let mut s = ctx.db().docs().get(pid, SETTINGS, &input.id)?.unwrap_or_else(default_settings);
     s["domains"] = json!(str_list(tenant.get("domains")));
     s["selfProvisioningDomains"] = json!(str_list(tenant.get("selfProvisioningDomains")));
     s["authType"] = json!(tenant.get("authType").and_then(Value::as_str).unwrap_or("none"));
@@ -283,7 +283,7 @@ async fn create_tenant(ctx: &mut Ctx, input: CreateTenantInput) -> Result<Create
     let pid = ctx.project_id()?.to_owned();
     let id = match a.get("id").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => {
-            if docs::get(ctx.db(), &pid, TENANTS, id)?.is_some() {
+            if ctx.db().docs().get(&pid, TENANTS, id)?.is_some() {
                 return Err(ApiError::conflict("E011004", format!("a tenant with ID `{id}` already exists; choose another `id` or leave it out to get a generated one")));
             }
             id.to_owned()
@@ -404,44 +404,44 @@ async fn delete_tenant(ctx: &mut Ctx, input: DeleteTenantInput) -> Result<Delete
     let pid = ctx.project_id()?.to_owned();
     let db = ctx.db();
     // Members: drop the membership; with cascade, users left without any tenant are deleted.
-    for uid in docs::ids_by_key(db, &pid, "users", "userTenants[].tenantId", &json!(id))? {
-        let Some(mut user) = docs::get(db, &pid, "users", &uid)? else { continue };
+    for uid in db.docs().ids_by_key(&pid, "users", "userTenants[].tenantId", &json!(id))? {
+        let Some(mut user) = db.docs().get(&pid, "users", &uid)? else { continue };
         let remaining: Vec<Value> = user
             .get("userTenants")
             .and_then(Value::as_array)
             .map(|l| l.iter().filter(|ut| ut.get("tenantId").and_then(Value::as_str) != Some(id.as_str())).cloned().collect())
             .unwrap_or_default();
         if cascade && remaining.is_empty() {
-            docs::delete(db, &pid, "users", &uid)?;
+            db.docs().delete(&pid, "users", &uid)?;
         } else {
             user["userTenants"] = Value::Array(remaining);
             ctx.put("users", &uid, &user)?;
         }
     }
     // Access keys keep working in their other tenants; only this tenant's entry goes.
-    for kid in docs::ids_by_key(db, &pid, "access_keys", "keyTenants[].tenantId", &json!(id))? {
-        let Some(mut key) = docs::get(db, &pid, "access_keys", &kid)? else { continue };
+    for kid in db.docs().ids_by_key(&pid, "access_keys", "keyTenants[].tenantId", &json!(id))? {
+        let Some(mut key) = db.docs().get(&pid, "access_keys", &kid)? else { continue };
         if let Some(list) = key.get_mut("keyTenants").and_then(Value::as_array_mut) {
             list.retain(|kt| kt.get("tenantId").and_then(Value::as_str) != Some(id.as_str()));
         }
         ctx.put("access_keys", &kid, &key)?;
     }
-    for rid in docs::ids_by_key(db, &pid, "roles", "tenantId", &json!(id))? {
-        docs::delete(db, &pid, "roles", &rid)?;
+    for rid in db.docs().ids_by_key(&pid, "roles", "tenantId", &json!(id))? {
+        db.docs().delete(&pid, "roles", &rid)?;
     }
-    for lid in docs::ids_by_key(db, &pid, LINKS, "tenantId", &json!(id))? {
-        docs::delete(db, &pid, LINKS, &lid)?;
+    for lid in db.docs().ids_by_key(&pid, LINKS, "tenantId", &json!(id))? {
+        db.docs().delete(&pid, LINKS, &lid)?;
     }
-    docs::delete(db, &pid, SETTINGS, &id)?;
+    db.docs().delete(&pid, SETTINGS, &id)?;
     let parent = tenant.get("parent").and_then(Value::as_str).unwrap_or_default();
     if !parent.is_empty()
-        && let Some(mut p) = docs::get(db, &pid, TENANTS, parent)?
+        && let Some(mut p) = db.docs().get(&pid, TENANTS, parent)?
     {
         let succ: Vec<String> = str_list(p.get("successors")).into_iter().filter(|s| *s != id).collect();
         p["successors"] = json!(succ);
         ctx.put(TENANTS, parent, &p)?;
     }
-    docs::delete(db, &pid, TENANTS, &id)?;
+    db.docs().delete(&pid, TENANTS, &id)?;
     Ok(DeleteTenantOutput::default())
 }
 
@@ -466,7 +466,7 @@ async fn configure_tenant_settings(ctx: &mut Ctx, input: ConfigureTenantSettings
     let id = input.tenant_id.clone();
     let mut tenant = load_tenant(ctx, &id)?;
     let pid = ctx.project_id()?.to_owned();
-    let mut s = docs::get(ctx.db(), &pid, SETTINGS, &id)?.unwrap_or_else(default_settings);
+    let mut s = ctx.db().docs().get(&pid, SETTINGS, &id)?.unwrap_or_else(default_settings);
     const PLAIN: &[&str] = &[
         "enabled", "refreshTokenExpiration", "refreshTokenExpirationUnit", "sessionTokenExpiration", "sessionTokenExpirationUnit",
         "stepupTokenExpiration", "stepupTokenExpirationUnit", "enableInactivity", "inactivityTime", "inactivityTimeUnit", "JITDisabled",
@@ -528,8 +528,8 @@ async fn update_tenant_default_roles(ctx: &mut Ctx, input: UpdateTenantDefaultRo
     for r in &input.default_roles {
         let r = r.trim();
         // A default role is a project-level role or one of this tenant's own roles.
-        let found = docs::ids_by_key(ctx.db(), &pid, "roles", "name", &json!(r))?.into_iter().find_map(|rid| {
-            let doc = docs::get(ctx.db(), &pid, "roles", &rid).ok().flatten()?;
+        let found = ctx.db().docs().ids_by_key(&pid, "roles", "name", &json!(r))?.into_iter().find_map(|rid| {
+            let doc = ctx.db().docs().get(&pid, "roles", &rid).ok().flatten()?;
             let tid = doc.get("tenantId").and_then(Value::as_str).unwrap_or_default();
             (tid.is_empty() || tid == input.id).then(|| doc["name"].as_str().unwrap_or(r).to_owned())
         });
@@ -623,7 +623,7 @@ async fn send_admin_link(ctx: &mut Ctx, input: SendTenantAdminLinkSSOInput) -> R
         }),
         ..Default::default()
     };
-    events::insert(ctx.db(), &event)?;
+    ctx.db().events().insert(&event)?;
     Ok(SendTenantAdminLinkSSOOutput::default())
 }
 
@@ -632,8 +632,8 @@ async fn revoke_admin_link(ctx: &mut Ctx, input: RevokeTenantAdminLinkSSOInput) 
     load_tenant(ctx, &input.tenant_id)?;
     let pid = ctx.project_id()?.to_owned();
     let sso = input.sso_id.as_deref().filter(|s| !s.is_empty());
-    for lid in docs::ids_by_key(ctx.db(), &pid, LINKS, "tenantId", &json!(input.tenant_id))? {
-        let Some(mut link) = docs::get(ctx.db(), &pid, LINKS, &lid)? else { continue };
+    for lid in ctx.db().docs().ids_by_key(&pid, LINKS, "tenantId", &json!(input.tenant_id))? {
+        let Some(mut link) = ctx.db().docs().get(&pid, LINKS, &lid)? else { continue };
         let active = link.get("revoked").and_then(Value::as_bool) != Some(true) && link.get("expireTime").and_then(Value::as_i64).unwrap_or(0) > ctx.now_secs();
         let matches = sso.is_none_or(|s| link.get("ssoId").and_then(Value::as_str) == Some(s));
         if active && matches {
@@ -658,7 +658,7 @@ async fn create_tenant_custom_attribute(ctx: &mut Ctx, input: CreateTenantCustom
         if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(ApiError::invalid(format!("attribute name `{name}` is invalid: start with a letter and use only letters, digits and `_`")));
         }
-        if let Some(existing) = docs::ids_by_key(ctx.db(), &pid, ATTRS, "name", &json!(name))?.first() {
+        if let Some(existing) = ctx.db().docs().ids_by_key(&pid, ATTRS, "name", &json!(name))?.first() {
             return Err(ApiError::conflict("E011004", format!("tenant custom attribute `{existing}` already exists (names ignore case); delete it first or choose another name")));
         }
         let ty = attr["type"].as_i64().unwrap_or(1);
@@ -697,13 +697,13 @@ async fn create_tenant_custom_attribute(ctx: &mut Ctx, input: CreateTenantCustom
 #[operation(tenants::DeleteTenantCustomAttribute)]
 async fn delete_tenant_custom_attribute(ctx: &mut Ctx, input: DeleteTenantCustomAttributeInput) -> Result<DeleteTenantCustomAttributeOutput, ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    let Some(id) = docs::ids_by_key(ctx.db(), &pid, ATTRS, "name", &json!(input.name.trim()))?.into_iter().next() else {
+    let Some(id) = ctx.db().docs().ids_by_key(&pid, ATTRS, "name", &json!(input.name.trim()))?.into_iter().next() else {
         return Err(ApiError::not_found("E011004", format!("tenant custom attribute `{}` not found; list them with tenants_read TenantCustomAttributes", input.name)));
     };
-    let name = docs::get(ctx.db(), &pid, ATTRS, &id)?.and_then(|d| d.get("name").and_then(Value::as_str).map(str::to_owned)).unwrap_or_else(|| id.clone());
-    docs::delete(ctx.db(), &pid, ATTRS, &id)?;
+    let name = ctx.db().docs().get(&pid, ATTRS, &id)?.and_then(|d| d.get("name").and_then(Value::as_str).map(str::to_owned)).unwrap_or_else(|| id.clone());
+    ctx.db().docs().delete(&pid, ATTRS, &id)?;
     // Values of a deleted attribute would no longer validate: remove them from every tenant.
-    for (tid, mut t) in docs::scan(ctx.db(), &pid, TENANTS)? {
+    for (tid, mut t) in ctx.db().docs().scan(&pid, TENANTS)? {
         if let Some(m) = t.get_mut("customAttributes").and_then(Value::as_object_mut)
             && m.remove(&name).is_some()
         {

@@ -15,7 +15,6 @@ use super::users::{self, TestScope, args, out};
 use crate::catalog::generated::types::tests::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::docs;
 use crate::store::principals::new_id;
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
@@ -53,9 +52,9 @@ fn random_token(bytes: usize) -> String {
 /// same kind, and records the generation as an audit event.
 fn store_code(ctx: &Ctx, user_id: &str, user: &Value, kind: &str, secret: &str, ttl: i64, extra: Map<String, Value>) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    for old in docs::ids_by_key(ctx.db(), &pid, CODES, "userId", &json!(user_id))? {
-        if docs::get(ctx.db(), &pid, CODES, &old)?.is_some_and(|d| d.get("kind").and_then(Value::as_str) == Some(kind)) {
-            docs::delete(ctx.db(), &pid, CODES, &old)?;
+    for old in ctx.db().docs().ids_by_key(&pid, CODES, "userId", &json!(user_id))? {
+        if ctx.db().docs().get(&pid, CODES, &old)?.is_some_and(|d| d.get("kind").and_then(Value::as_str) == Some(kind)) {
+            ctx.db().docs().delete(&pid, CODES, &old)?;
         }
     }
     let mut salt = [0u8; 16];
@@ -118,8 +117,8 @@ async fn delete_test_user(ctx: &mut Ctx, input: DeleteUserInput) -> Result<Delet
 #[operation(tests::DeleteAllTestUsers)]
 async fn delete_all_test_users(ctx: &mut Ctx, _input: DeleteAllTestUsersInput) -> Result<DeleteAllTestUsersOutput, ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    for id in docs::ids_by_key(ctx.db(), &pid, users::USERS, "test", &json!(true))? {
-        if let Some(doc) = docs::get(ctx.db(), &pid, users::USERS, &id)? {
+    for id in ctx.db().docs().ids_by_key(&pid, users::USERS, "test", &json!(true))? {
+        if let Some(doc) = ctx.db().docs().get(&pid, users::USERS, &id)? {
             // The key index and the document agree, but only the document decides.
             if doc.get("test").and_then(Value::as_bool) == Some(true) {
                 users::delete_user_record(ctx, &id, &doc)?;
@@ -191,10 +190,10 @@ mod unit {
         assert!(code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()));
         {
             let conn = app.store.writer_blocking();
-            let pid: String = conn.query_row("SELECT id FROM projects WHERE name='acme-prod'", [], |r| r.get(0)).unwrap();
-            let ids = docs::ids_by_key(&conn, &pid, CODES, "userId", &json!("U-qa")).unwrap();
+            let pid = conn.principals().find_project(&p.company_id, "acme-prod").unwrap().unwrap().id;
+            let ids = conn.docs().ids_by_key(&pid, CODES, "userId", &json!("U-qa")).unwrap();
             assert_eq!(ids.len(), 1);
-            let doc = docs::get(&conn, &pid, CODES, &ids[0]).unwrap().unwrap();
+            let doc = conn.docs().get(&pid, CODES, &ids[0]).unwrap().unwrap();
             assert!(!doc.to_string().contains(&format!("\"{code}\"")));
             let salt = hex::decode(doc["salt"].as_str().unwrap()).unwrap();
             assert_eq!(doc["secretHash"], json!(keyed_hash(&salt, &code)));

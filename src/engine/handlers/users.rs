@@ -19,8 +19,9 @@ use sha2::Sha256;
 use crate::catalog::generated::types::users::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
+use crate::store::docs;
 use crate::store::principals::new_id;
-use crate::store::{docs, events};
+use crate::store::events;
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
 pub const KEYS: &[(&str, &[&str])] = &[
@@ -109,7 +110,7 @@ pub(crate) fn audit(ctx: &Ctx, action: &str, user: &Value, data: Value) -> Resul
         data,
         ..Default::default()
     };
-    events::insert(ctx.db(), &e)?;
+    ctx.db().events().insert(&e)?;
     Ok(())
 }
 
@@ -117,7 +118,7 @@ pub(crate) fn audit(ctx: &Ctx, action: &str, user: &Value, data: Value) -> Resul
 fn save_user(ctx: &Ctx, id: &str, doc: &mut Value) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
     for l in strings(doc.get("loginIds")) {
-        let others = docs::ids_by_key(ctx.db(), &pid, USERS, "loginIds", &json!(l))?;
+        let others = ctx.db().docs().ids_by_key(&pid, USERS, "loginIds", &json!(l))?;
         if let Some(other) = others.iter().find(|o| o.as_str() != id) {
             return Err(ApiError::conflict(
                 "E062107",
@@ -133,7 +134,7 @@ fn save_user(ctx: &Ctx, id: &str, doc: &mut Value) -> Result<(), ApiError> {
 /// The tenant's name, or an error naming the unknown tenant ID.
 fn tenant_name(ctx: &Ctx, tenant_id: &str) -> Result<String, ApiError> {
     let pid = ctx.project_id()?;
-    match docs::get(ctx.db(), pid, "tenants", tenant_id)? {
+    match ctx.db().docs().get(pid, "tenants", tenant_id)? {
         Some(t) => Ok(t.get("name").and_then(Value::as_str).unwrap_or(tenant_id).to_owned()),
         None => Err(ApiError::invalid(format!(
             "tenant `{tenant_id}` does not exist in this project: pass a tenant ID (not a name); tenants_read LoadAllTenants or SearchTenants list them"
@@ -148,7 +149,7 @@ fn check_roles(ctx: &Ctx, names: &[String], tenant: Option<&str>) -> Result<(), 
         return Ok(());
     }
     let pid = ctx.project_id()?;
-    let roles = docs::scan(ctx.db(), pid, "roles")?;
+    let roles = ctx.db().docs().scan(pid, "roles")?;
     let usable: Vec<&str> = roles
         .iter()
         .filter(|(_, r)| {
@@ -179,8 +180,8 @@ fn check_roles(ctx: &Ctx, names: &[String], tenant: Option<&str>) -> Result<(), 
 fn check_custom_attributes(ctx: &Ctx, attrs: &Map<String, Value>) -> Result<(), ApiError> {
     let pid = ctx.project_id()?;
     for (k, v) in attrs {
-        let Some(def) = docs::get(ctx.db(), pid, ATTRIBUTES, k)? else {
-            let names: Vec<String> = docs::scan(ctx.db(), pid, ATTRIBUTES)?.into_iter().map(|(id, _)| id).collect();
+        let Some(def) = ctx.db().docs().get(pid, ATTRIBUTES, k)? else {
+            let names: Vec<String> = ctx.db().docs().scan(pid, ATTRIBUTES)?.into_iter().map(|(id, _)| id).collect();
             return Err(ApiError::invalid(format!(
                 "custom attribute `{k}` is not defined in this project (defined: {}). Define it with CreateUserCustomAttribute first.",
                 if names.is_empty() { "none".to_owned() } else { names.join(", ") }
@@ -427,7 +428,7 @@ pub(crate) fn create_user(ctx: &Ctx, req: &Map<String, Value>, test: bool, invit
     }
     // Attributes with a default value get it when the request leaves them out.
     let pid = ctx.project_id()?.to_owned();
-    for (name, def) in docs::scan(ctx.db(), &pid, ATTRIBUTES)? {
+    for (name, def) in ctx.db().docs().scan(&pid, ATTRIBUTES)? {
         if let Some(d) = def.get("defaultValue").filter(|d| !d.is_null() && d.as_str() != Some("")) {
             if doc["customAttributes"].get(&name).is_none() {
                 doc["customAttributes"][&name] = d.clone();
@@ -467,11 +468,11 @@ pub(crate) fn modify(
 /// codes), and records UserDeleted.
 pub(crate) fn delete_user_record(ctx: &Ctx, id: &str, doc: &Value) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    docs::delete(ctx.db(), &pid, USERS, id)?;
-    docs::delete(ctx.db(), &pid, CREDENTIALS, id)?;
+    ctx.db().docs().delete(&pid, USERS, id)?;
+    ctx.db().docs().delete(&pid, CREDENTIALS, id)?;
     for coll in [PASSKEYS, DEVICES, "test_codes"] {
-        for d in docs::ids_by_key(ctx.db(), &pid, coll, "userId", &json!(id))? {
-            docs::delete(ctx.db(), &pid, coll, &d)?;
+        for d in ctx.db().docs().ids_by_key(&pid, coll, "userId", &json!(id))? {
+            ctx.db().docs().delete(&pid, coll, &d)?;
         }
     }
     audit(ctx, "UserDeleted", doc, json!({"test": doc.get("test").cloned().unwrap_or(json!(false))}))
@@ -640,7 +641,7 @@ pub(crate) fn search(ctx: &Ctx, a: &Map<String, Value>, scope: TestScope) -> Res
     let pid = ctx.project_id()?.to_owned();
     // Narrow through the index first, then check every filter on the (moved, not cloned)
     // candidate documents.
-    let candidates = docs::select(ctx.db(), &pid, USERS, &index_constraints(a, scope))?;
+    let candidates = ctx.db().docs().select(&pid, USERS, &index_constraints(a, scope))?;
     let mut found: Vec<Value> = candidates.into_iter().map(|(_, d)| d).filter(|d| matches(a, d, scope)).collect();
     let mut keys: Vec<(String, bool)> = a
         .get("sort")
@@ -697,8 +698,8 @@ async fn list_trusted_devices(ctx: &mut Ctx, input: ListTrustedDevicesForUsersIn
     let mut devices = Vec::new();
     for ident in &input.identifiers {
         let (id, _) = find_user(ctx, Some(ident), None)?;
-        for d in docs::ids_by_key(ctx.db(), &pid, DEVICES, "userId", &json!(id))? {
-            if let Some(doc) = docs::get(ctx.db(), &pid, DEVICES, &d)? {
+        for d in ctx.db().docs().ids_by_key(&pid, DEVICES, "userId", &json!(id))? {
+            if let Some(doc) = ctx.db().docs().get(&pid, DEVICES, &d)? {
                 devices.push(doc);
             }
         }
@@ -712,8 +713,8 @@ async fn list_user_passkeys(ctx: &mut Ctx, input: ListUserPasskeysInput) -> Resu
     let (id, _) = find_user(ctx, Some(&input.login_id), None)?;
     let pid = ctx.project_id()?.to_owned();
     let mut passkeys = Vec::new();
-    for d in docs::ids_by_key(ctx.db(), &pid, PASSKEYS, "userId", &json!(id))? {
-        if let Some(mut doc) = docs::get(ctx.db(), &pid, PASSKEYS, &d)? {
+    for d in ctx.db().docs().ids_by_key(&pid, PASSKEYS, "userId", &json!(id))? {
+        if let Some(mut doc) = ctx.db().docs().get(&pid, PASSKEYS, &d)? {
             if let Some(m) = doc.as_object_mut() {
                 m.remove("userId");
             }
@@ -725,7 +726,7 @@ async fn list_user_passkeys(ctx: &mut Ctx, input: ListUserPasskeysInput) -> Resu
 
 fn attribute_list(ctx: &Ctx) -> Result<Value, ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    let data: Vec<Value> = docs::scan(ctx.db(), &pid, ATTRIBUTES)?.into_iter().map(|(_, d)| d).collect();
+    let data: Vec<Value> = ctx.db().docs().scan(&pid, ATTRIBUTES)?.into_iter().map(|(_, d)| d).collect();
     // The platform reports `total` as a string.
     Ok(json!({"total": data.len().to_string(), "data": data}))
 }
@@ -757,14 +758,14 @@ async fn create_batch(ctx: &mut Ctx, input: CreateUsersInput) -> Result<CreateUs
         let req = item.as_object().cloned().unwrap_or_default();
         let test = req.get("test").and_then(Value::as_bool).unwrap_or(false);
         // Each user is created on its own: one bad entry is reported, the others still land.
-        ctx.db().execute_batch("SAVEPOINT create_one")?;
+        ctx.db().savepoint("create_one")?;
         match create_user(ctx, &req, test, invite) {
             Ok(doc) => {
-                ctx.db().execute_batch("RELEASE create_one")?;
+                ctx.db().release("create_one")?;
                 created.push(doc);
             }
             Err(e) => {
-                ctx.db().execute_batch("ROLLBACK TO create_one; RELEASE create_one")?;
+                ctx.db().rollback_to("create_one")?;
                 failed.push(json!({"failure": format!("{}: {}", e.error_code, e.error_message), "user": item}));
             }
         }
@@ -793,15 +794,15 @@ async fn patch_batch(ctx: &mut Ctx, input: PatchUserBatchInput) -> Result<PatchU
     let mut failed = Vec::new();
     for item in a.get("users").and_then(Value::as_array).cloned().unwrap_or_default() {
         let req = item.as_object().cloned().unwrap_or_default();
-        ctx.db().execute_batch("SAVEPOINT patch_one")?;
+        ctx.db().savepoint("patch_one")?;
         let r = modify(ctx, "PatchUserBatch", s(&req, "loginId"), None, |ctx, _, doc| apply_profile(ctx, doc, &req, false));
         match r {
             Ok(doc) => {
-                ctx.db().execute_batch("RELEASE patch_one")?;
+                ctx.db().release("patch_one")?;
                 patched.push(doc);
             }
             Err(e) => {
-                ctx.db().execute_batch("ROLLBACK TO patch_one; RELEASE patch_one")?;
+                ctx.db().rollback_to("patch_one")?;
                 failed.push(json!({"failure": format!("{}: {}", e.error_code, e.error_message), "user": item}));
             }
         }
@@ -869,7 +870,7 @@ fn update_contact(ctx: &Ctx, op: &str, login_id: &str, field: &str, flag: &str, 
         let (me, _) = find_user(ctx, Some(login_id), None)?;
         let pid = ctx.project_id()?;
         for path in [field, "loginIds"] {
-            if let Some(other) = docs::ids_by_key(ctx.db(), pid, USERS, path, &json!(value))?.into_iter().find(|o| *o != me) {
+            if let Some(other) = ctx.db().docs().ids_by_key(pid, USERS, path, &json!(value))?.into_iter().find(|o| *o != me) {
                 return Err(ApiError::conflict("E062107", format!("user already exists: `{value}` is already the {field} or login ID of user {other} (failOnConflict is set)")));
             }
         }
@@ -1073,7 +1074,7 @@ async fn expire_password(ctx: &mut Ctx, input: ExpireUserPasswordInput) -> Resul
         }
         // Users imported without a hash have the flag but no credential record.
         let pid = ctx.project_id()?;
-        if let Some(mut cred) = docs::get(ctx.db(), pid, CREDENTIALS, id)? {
+        if let Some(mut cred) = ctx.db().docs().get(pid, CREDENTIALS, id)? {
             cred["temporary"] = json!(true);
             ctx.put(CREDENTIALS, id, &cred)?;
         }
@@ -1087,8 +1088,8 @@ async fn expire_password(ctx: &mut Ctx, input: ExpireUserPasswordInput) -> Resul
 async fn remove_passkeys(ctx: &mut Ctx, input: RemoveUserPasskeysInput) -> Result<RemoveUserPasskeysOutput, ApiError> {
     modify(ctx, "RemoveUserPasskeys", Some(&input.login_id), None, |ctx, id, doc| {
         let pid = ctx.project_id()?.to_owned();
-        for k in docs::ids_by_key(ctx.db(), &pid, PASSKEYS, "userId", &json!(id))? {
-            docs::delete(ctx.db(), &pid, PASSKEYS, &k)?;
+        for k in ctx.db().docs().ids_by_key(&pid, PASSKEYS, "userId", &json!(id))? {
+            ctx.db().docs().delete(&pid, PASSKEYS, &k)?;
         }
         doc["webauthn"] = json!(false);
         Ok(())
@@ -1118,7 +1119,7 @@ async fn logout_all(ctx: &mut Ctx, input: LogoutAllUserDevicesInput) -> Result<L
 async fn remove_trusted_devices(ctx: &mut Ctx, input: UpdateUserRemoveTrustedDevicesInput) -> Result<UpdateUserRemoveTrustedDevicesOutput, ApiError> {
     let (id, doc) = find_user(ctx, Some(&input.login_id), None)?;
     let pid = ctx.project_id()?.to_owned();
-    let mine = docs::ids_by_key(ctx.db(), &pid, DEVICES, "userId", &json!(id))?;
+    let mine = ctx.db().docs().ids_by_key(&pid, DEVICES, "userId", &json!(id))?;
     let wanted = input.device_ids.clone().unwrap_or_default();
     let unknown: Vec<&String> = wanted.iter().filter(|d| !mine.contains(d)).collect();
     if !unknown.is_empty() {
@@ -1129,7 +1130,7 @@ async fn remove_trusted_devices(ctx: &mut Ctx, input: UpdateUserRemoveTrustedDev
     }
     let remove: Vec<String> = if wanted.is_empty() { mine } else { wanted };
     for d in &remove {
-        docs::delete(ctx.db(), &pid, DEVICES, d)?;
+        ctx.db().docs().delete(&pid, DEVICES, d)?;
     }
     audit(ctx, "UserModified", &doc, json!({"operation": "UpdateUserRemoveTrustedDevices", "removedDevices": remove}))?;
     out(json!({}))
@@ -1160,7 +1161,7 @@ async fn create_custom_attribute(ctx: &mut Ctx, input: CreateUserCustomAttribute
         if doc.get("displayName").is_none() {
             doc["displayName"] = json!(name);
         }
-        docs::put(ctx.db(), &pid, ATTRIBUTES, name, &doc, ctx.now_secs(), crate::engine::indexed_paths(ATTRIBUTES))?;
+        ctx.db().docs().put(&pid, ATTRIBUTES, name, &doc, ctx.now_secs(), crate::engine::indexed_paths(ATTRIBUTES))?;
     }
     out(attribute_list(ctx)?)
 }
@@ -1168,7 +1169,7 @@ async fn create_custom_attribute(ctx: &mut Ctx, input: CreateUserCustomAttribute
 #[operation(users::DeleteUserCustomAttribute)]
 async fn delete_custom_attribute(ctx: &mut Ctx, input: DeleteUserCustomAttributeInput) -> Result<DeleteUserCustomAttributeOutput, ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    let unknown: Vec<&String> = input.names.iter().filter(|n| docs::get(ctx.db(), &pid, ATTRIBUTES, n).ok().flatten().is_none()).collect();
+    let unknown: Vec<&String> = input.names.iter().filter(|n| ctx.db().docs().get(&pid, ATTRIBUTES, n).ok().flatten().is_none()).collect();
     if !unknown.is_empty() {
         return Err(ApiError::invalid(format!(
             "no user custom attribute named {}; UserCustomAttributes lists the defined ones",
@@ -1176,7 +1177,7 @@ async fn delete_custom_attribute(ctx: &mut Ctx, input: DeleteUserCustomAttribute
         )));
     }
     for n in &input.names {
-        docs::delete(ctx.db(), &pid, ATTRIBUTES, n)?;
+        ctx.db().docs().delete(&pid, ATTRIBUTES, n)?;
     }
     out(attribute_list(ctx)?)
 }
@@ -1205,15 +1206,15 @@ pub(crate) mod tests {
         dispatch::validate(op, &args)?;
         let conn = app.store.writer().await;
         let now = app.clock.now_ms();
-        let session = crate::store::principals::session_for(&conn, p, now).unwrap();
-        let project = crate::store::principals::find_project(&conn, &p.company_id, "acme-prod").unwrap();
+        let session = conn.principals().session_for(p, now).unwrap();
+        let project = conn.principals().find_project(&p.company_id, "acme-prod").unwrap();
         let mut ctx = Ctx { app: app.clone(), principal: p.clone(), session, project, now_ms: now, conn };
-        ctx.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        ctx.conn.begin().unwrap();
         let out = match &op.def().exec {
             Exec::Verb(v) => crate::engine::verb::run(v, &mut ctx, args),
             Exec::Handler(h) => h(&mut ctx, args).await,
         };
-        ctx.conn.execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" }).unwrap();
+        if out.is_ok() { ctx.conn.commit() } else { ctx.conn.rollback() }.unwrap();
         out.map_err(CallError::Api)
     }
 
@@ -1231,8 +1232,8 @@ pub(crate) mod tests {
         }
         fn doc(&self, coll: &str, id: &str) -> Option<Value> {
             let conn = self.app.store.writer_blocking();
-            let pid: String = conn.query_row("SELECT id FROM projects WHERE name='acme-prod'", [], |r| r.get(0)).unwrap();
-            docs::get(&conn, &pid, coll, id).unwrap()
+            let pid = conn.principals().find_project(&self.p.company_id, "acme-prod").unwrap().unwrap().id;
+            conn.docs().get(&pid, coll, id).unwrap()
         }
     }
 
@@ -1314,8 +1315,8 @@ pub(crate) mod tests {
         let t = T::new();
         let all: Vec<Value> = {
             let conn = t.app.store.writer_blocking();
-            let pid: String = conn.query_row("SELECT id FROM projects WHERE name='acme-prod'", [], |r| r.get(0)).unwrap();
-            docs::scan(&conn, &pid, USERS).unwrap().into_iter().map(|(_, d)| d).collect()
+            let pid = conn.principals().find_project(&t.p.company_id, "acme-prod").unwrap().unwrap().id;
+            conn.docs().scan(&pid, USERS).unwrap().into_iter().map(|(_, d)| d).collect()
         };
         let ids = |v: &Value| -> Vec<String> {
             let mut out: Vec<String> = v["users"].as_array().unwrap().iter().map(|u| u["userId"].as_str().unwrap().to_owned()).collect();
