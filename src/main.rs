@@ -154,6 +154,13 @@ struct ServeArgs {
     /// Write-window length in minutes (1 to 15).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=15))]
     write_window_minutes: i64,
+    /// An OpenAI-compatible API (base URL, e.g. https://api.openai.com/v1) whose model writes
+    /// docs_ask_question's answers from the retrieved passages; the key is read from IDMCP_LLM_KEY.
+    #[arg(long, env = "IDMCP_LLM_URL", value_name = "URL")]
+    llm_url: Option<String>,
+    /// The model to use at --llm-url (required with it).
+    #[arg(long, env = "IDMCP_LLM_MODEL", value_name = "NAME")]
+    llm_model: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -398,6 +405,12 @@ fn totp_remove(store: &StoreArgs, email: &str) -> Result<(), String> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
+    // docs_ask_question's optional answer writer: a wrong setting stops start-up, saying how to fix it.
+    if let Some(llm) = idmcp::docs::Llm::from_settings(args.llm_url.as_deref(), args.llm_model.as_deref(), std::env::var("IDMCP_LLM_KEY").ok())? {
+        let key = if llm.has_key() { "" } else { " (no IDMCP_LLM_KEY: requests carry no Authorization header)" };
+        tracing::info!("docs_ask_question answers are written by {} at {}{key}", llm.model(), llm.origin());
+        idmcp::docs::use_llm(llm)?;
+    }
     let store = open_store(&args.store)?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     let config = Config { public_url, write_window_secs: args.write_window_minutes * 60, channel: args.otp_channel.clone() };

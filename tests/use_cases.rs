@@ -279,6 +279,33 @@ async fn p010(a: &Agent) -> Outcome {
     Ok(format!("in {hits:?} (a /24 range), not in {misses:?}"))
 }
 
+/// P011: validate the JWT templates and list every error, with where it is and how to fix it.
+async fn p011(a: &Agent) -> Outcome {
+    let templates = arr(&a.op("project_read", "ListJwtTemplates", json!({})).await?["templates"]);
+    ensure!(templates.len() >= 2, "expected at least two JWT templates in prod, found {}", templates.len());
+    let mut report = Vec::new();
+    let mut broken = None;
+    for t in &templates {
+        let r = a.op("project_read", "ValidateJwtTemplate", json!({"id": t["id"]})).await?;
+        let issues = arr(&r["issues"]);
+        let errors: Vec<&Value> = issues.iter().filter(|i| i["severity"] == "error").collect();
+        ensure!(r["valid"] == errors.is_empty(), "{}: valid={} but {} errors", t["name"], r["valid"], errors.len());
+        ensure!(issues.iter().all(|i| !str_of(&i["path"]).is_empty() && !str_of(&i["message"]).is_empty() && !str_of(&i["hint"]).is_empty()), "an issue without path, message or hint: {issues:?}");
+        report.push(format!("{}: {} error(s), {} warning(s)", str_of(&t["name"]), errors.len(), issues.len() - errors.len()));
+        if !errors.is_empty() {
+            broken = Some((str_of(&t["name"]), errors.into_iter().cloned().collect::<Vec<_>>()));
+        }
+    }
+    let (name, errors) = broken.ok_or("no template with validation errors")?;
+    let has = |code: &str, path: &str| errors.iter().any(|e| e["code"] == code && e["path"] == path);
+    ensure!(has("RESERVED_CLAIM_KEY", "template.sub") && has("RESERVED_CLAIM_KEY", "template.exp"), "{name}: the reserved-claim overrides are not reported: {errors:?}");
+    let attr = errors.iter().find(|e| e["code"] == "UNKNOWN_CUSTOM_ATTRIBUTE").ok_or(format!("{name}: the undefined custom attribute is not reported: {errors:?}"))?;
+    // The agent can tell the user which attributes do exist, from the message alone.
+    let defined = arr(&a.op("users_read", "UserCustomAttributes", json!({})).await?["data"]);
+    ensure!(defined.iter().all(|d| str_of(&attr["message"]).contains(&str_of(&d["name"]))), "the message does not list the defined attributes: {}", attr["message"]);
+    Ok(format!("{}; {name}: {}", report.join("; "), errors.iter().map(|e| format!("{} at {}", str_of(&e["code"]), str_of(&e["path"]))).collect::<Vec<_>>().join(", ")))
+}
+
 /// P015: find Jane Doe by e-mail and show how she has been signing in.
 async fn p015(a: &Agent) -> Outcome {
     let r = a.op("users_read", "SearchUsers", json!({"emails": ["jane.doe@example.com"]})).await?;
@@ -1178,16 +1205,16 @@ fn read_requests_are_answered_with_content() {
 
         let steps = steps![
             "P001" => p001, "P002" => p002, "P003" => p003, "P004" => p004, "P005" => p005, "P009" => p009,
-            "P010" => p010, "P015" => p015, "P020" => p020, "P023" => p023, "P032" => p032, "P033" => p033,
-            "P051" => p051, "P053" => p053, "P055" => p055, "P063" => p004, "P064" => p064, "P065" => p065,
-            "P066" => p066, "P067" => p067, "P068" => p068, "P069" => p069, "P070" => p070, "P071" => p071,
-            "P080" => p080, "P081" => p065, "P083" => p083, "P092" => p092, "P093" => p093, "P096" => p096,
-            "P101" => p101, "P104" => p104, "P105" => p105, "P106" => p106, "P107" => p107, "P108" => p108,
-            "P109" => p109, "P110" => p110, "P111" => p111, "P112" => p112, "P113" => p113, "P114" => p114,
-            "P115" => p115, "P116" => p116, "P117" => p117, "P118" => p118, "P119" => p119, "P120" => p120,
-            "P126" => p126, "P127" => p127, "P129" => p129, "P130" => p130, "P131" => p131, "P132" => p132,
-            "P133" => p133, "P134" => p134, "P135" => p135, "P136" => p136, "P137" => p137, "P141" => p141,
-            "P142" => p142,
+            "P010" => p010, "P011" => p011, "P015" => p015, "P020" => p020, "P023" => p023, "P032" => p032,
+            "P033" => p033, "P051" => p051, "P053" => p053, "P055" => p055, "P063" => p004, "P064" => p064,
+            "P065" => p065, "P066" => p066, "P067" => p067, "P068" => p068, "P069" => p069, "P070" => p070,
+            "P071" => p071, "P080" => p080, "P081" => p065, "P083" => p083, "P092" => p092, "P093" => p093,
+            "P096" => p096, "P101" => p101, "P104" => p104, "P105" => p105, "P106" => p106, "P107" => p107,
+            "P108" => p108, "P109" => p109, "P110" => p110, "P111" => p111, "P112" => p112, "P113" => p113,
+            "P114" => p114, "P115" => p115, "P116" => p116, "P117" => p117, "P118" => p118, "P119" => p119,
+            "P120" => p120, "P126" => p126, "P127" => p127, "P129" => p129, "P130" => p130, "P131" => p131,
+            "P132" => p132, "P133" => p133, "P134" => p134, "P135" => p135, "P136" => p136, "P137" => p137,
+            "P141" => p141, "P142" => p142,
         ];
         let mut failed = Vec::new();
         for (id, step) in &steps {

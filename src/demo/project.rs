@@ -5,12 +5,19 @@
 //! [`super::keys`]) and differs from staging in its session-token lifetime (planted drift).
 //! Lists: an IP list holding 203.0.113.0/24 next to one that does not, and a text list of
 //! blocked e-mail domains. All of it is what ExportSnapshot returns.
+//!
+//! JWT templates (§5.7, P011): prod has a valid Hasura template and a draft partner-portal
+//! template with real problems for ValidateJwtTemplate to find: it overrides `sub` without
+//! `overrideSubject` and sets `exp`, names an undefined custom attribute (`partnerTier`) and an
+//! unknown user field (`fullName`), leaves a dynamic value unclosed, and has two claims that
+//! differ only in case.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Seed;
 use super::keys::{prod_project_password_policy, staging_project_password_policy};
 use crate::engine::handlers::auth_keys::PROJECT_SETTINGS;
+use crate::engine::handlers::jwt_templates;
 
 const DAY: i64 = 86_400;
 
@@ -65,5 +72,45 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     }
     // Staging has only the office list.
     s.put(&st, "lists", "L-office-ips", &office)?;
+
+    for t in demo_jwt_templates() {
+        s.put(&p, "jwt_templates", t["id"].as_str().unwrap_or_default(), &t)?;
+    }
     Ok(())
+}
+
+/// A stored template: the fields and defaults CreateJwtTemplate gives a template, then `fields`.
+fn jwt_template(fields: Value) -> Value {
+    let mut t = jwt_templates::defaults();
+    if let Some(f) = fields.as_object() {
+        t.extend(f.clone());
+    }
+    Value::Object(t)
+}
+
+fn demo_jwt_templates() -> Vec<Value> {
+    vec![
+        jwt_template(json!({
+            "id": "JT-hasura", "name": "Hasura GraphQL", "source": "hasura", "tags": ["graphql"],
+            "description": "Claims Hasura reads to authorize the customer app's GraphQL queries",
+            "template": {"https://hasura.io/jwt/claims": {
+                "x-hasura-user-id": "{{user.userId}}", "x-hasura-default-role": "user",
+                "x-hasura-allowed-roles": "{{user.roleNames}}", "x-hasura-department": "{{user.customAttributes.department}}",
+            }},
+        })),
+        jwt_template(json!({
+            "id": "JT-partner-portal", "name": "Partner portal", "tags": ["partners", "draft"],
+            "description": "Draft claims for the partner portal's API gateway",
+            "template": {
+                "sub": "{{user.email}}",
+                "exp": 4_102_444_800_i64,
+                "partner_tier": "{{user.customAttributes.partnerTier}}",
+                "partner_plan": "{{tenant.customAttributes.plan}}",
+                "display_name": "{{user.fullName}}",
+                "portal_user": "{{user.userId}",
+                "Email": "{{user.email}}",
+                "email": "{{user.email}}",
+            },
+        })),
+    ]
 }

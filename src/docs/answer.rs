@@ -1,6 +1,8 @@
 //! docs_ask_question: a grounded, extractive answer. It picks the best passages, quotes their
 //! most relevant sentences with a citation marker each, points questions about the caller's
 //! own data to the operation that reads it, and says plainly when the docs do not cover it.
+//! Retrieval ([`retrieve`]) and the parts of an answer (operation pointers, code, sources) are
+//! shared with the language-model path in [`super::llm`], which writes the prose instead.
 
 use serde::Serialize;
 
@@ -39,8 +41,19 @@ pub struct OperationPointer {
     pub summary: String,
 }
 
+/// Who wrote the prose of an answer.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Sentences quoted from the passages (always available, no model involved).
+    Extractive,
+    /// Written by the configured language model from the passages, every sentence cited.
+    Llm,
+}
+
 /// The result of docs_ask_question.
 #[derive(Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
 pub struct Answer {
     pub answer: String,
     pub citations: Vec<Citation>,
@@ -48,6 +61,20 @@ pub struct Answer {
     /// For questions about the caller's own data: the operations that answer them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OperationPointer>,
+    pub mode: Mode,
+    /// The model that wrote the answer (mode `llm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Why a configured model's answer was not used and the extractive one was given instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_error: Option<String>,
+    /// Sentences of the model's answer left out because they cited no passage (mode `llm`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub uncited_dropped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 const DATA_CUES: &[&str] = &[
@@ -140,6 +167,29 @@ fn citation(ix: &DocsIndex, pid: usize) -> Citation {
     }
 }
 
+/// The citations of one answer, numbered from 1 in order of first use; a passage cited twice
+/// (or two passages with the same page and section) keeps one number.
+#[derive(Default)]
+pub struct Citations(Vec<Citation>);
+
+impl Citations {
+    /// The marker number of passage `pid`, adding it on first use.
+    pub fn number(&mut self, ix: &DocsIndex, pid: usize) -> usize {
+        let c = citation(ix, pid);
+        match self.0.iter().position(|x| *x == c) {
+            Some(i) => i + 1,
+            None => {
+                self.0.push(c);
+                self.0.len()
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The record an operation name is about: its last word, or the word before "For"/"By"/"Of"
 /// ("ListTrustedDevicesForUsers" is about devices).
 fn head_noun(name: &str) -> String {
@@ -228,6 +278,10 @@ fn not_covered() -> Answer {
         citations: Vec::new(),
         covered: false,
         operations: Vec::new(),
+        mode: Mode::Extractive,
+        model: None,
+        llm_error: None,
+        uncited_dropped: 0,
     }
 }
 
@@ -253,8 +307,25 @@ fn wants_code(question: &str) -> bool {
     .any(|c| q.contains(c))
 }
 
-/// docs_ask_question.
-pub fn ask(ix: &DocsIndex, question: &str) -> Answer {
+/// What retrieval found for a question: the passages an answer may quote or cite.
+pub struct Retrieval {
+    pub plan: Plan,
+    /// For a question about the caller's own data: the bucket tool and record noun.
+    pub data_tool: Option<(&'static str, &'static str)>,
+    /// The passages to answer from, best first (at most [`MAX_PASSAGES`], each scoring at
+    /// least [`RELATIVE_SCORE`] of the best, each [`relevant`] to the question).
+    pub chosen: Vec<Hit>,
+}
+
+impl Retrieval {
+    /// Whether the documentation has nothing for this question (and it asks for no data).
+    pub fn not_covered(&self) -> bool {
+        self.chosen.is_empty() && self.data_tool.is_none()
+    }
+}
+
+/// Finds the passages that answer `question`: the same for the extractive and written paths.
+pub fn retrieve(ix: &DocsIndex, question: &str) -> Retrieval {
     let plan = Plan::new(ix, question);
     let hits = search::rank(ix, &plan, 60);
     let data_tool = data_question(question);
@@ -266,9 +337,6 @@ pub fn ask(ix: &DocsIndex, question: &str) -> Answer {
         .filter(|h| !ix.passages[h.pid].is_op || data_tool.is_none())
         .filter(|h| relevant(&plan, ix, h.pid))
         .collect();
-    if covered_hits.is_empty() && data_tool.is_none() {
-        return not_covered();
-    }
     let best = covered_hits.first().map_or(0.0, |h| h.score);
     let chosen: Vec<Hit> = covered_hits
         .iter()
@@ -276,47 +344,120 @@ pub fn ask(ix: &DocsIndex, question: &str) -> Answer {
         .filter(|h| h.score >= best * RELATIVE_SCORE)
         .take(MAX_PASSAGES)
         .collect();
+    Retrieval {
+        plan,
+        data_tool,
+        chosen,
+    }
+}
 
-    let mut citations: Vec<Citation> = Vec::new();
-    let mut cite = |c: Citation| -> usize {
-        match citations.iter().position(|x| *x == c) {
-            Some(i) => i + 1,
-            None => {
-                citations.push(c);
-                citations.len()
-            }
+/// For a data question: the lines that point to the operations reading that data.
+pub fn data_part(
+    ix: &DocsIndex,
+    r: &Retrieval,
+    cites: &mut Citations,
+) -> Option<(String, Vec<OperationPointer>)> {
+    let subject = r.data_tool?;
+    let mut operations = Vec::new();
+    let mut lines = vec!["This asks about the data in your own project, which the documentation cannot know. Read it with idmcp:".to_owned()];
+    for (ptr, pid) in pointers(ix, &r.plan, subject) {
+        if ptr.operation.is_empty() {
+            lines.push(format!(
+                "- call `list_operations` with {{\"bucket\": \"{}\"}} (or without arguments) to pick the operation that reads it.",
+                ptr.tool
+            ));
+        } else {
+            let marker = pid
+                .map(|pid| format!(" [{}]", cites.number(ix, pid)))
+                .unwrap_or_default();
+            lines.push(format!(
+                "- `{}` with {{\"operation\": \"{}\", \"args\": {{...}}}}: {}{marker}",
+                ptr.tool, ptr.operation, ptr.summary
+            ));
+            operations.push(ptr);
         }
-    };
+    }
+    Some((lines.join("\n"), operations))
+}
+
+/// For a how-to question: the first code example of passage `pid` (cited as `[n]`), cut to
+/// [`MAX_CODE_LINES`].
+pub fn code_part(ix: &DocsIndex, question: &str, pid: usize, n: usize) -> Option<String> {
+    if !wants_code(question) {
+        return None;
+    }
+    let (lang, text) = ix.passages[pid].blocks.iter().find_map(|b| match b {
+        Block::Code { lang, text } => Some((lang, text)),
+        Block::Prose(_) => None,
+    })?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut body = lines[..lines.len().min(MAX_CODE_LINES)].join("\n");
+    if lines.len() > MAX_CODE_LINES {
+        body.push_str("\n…");
+    }
+    Some(format!("From [{n}]:\n```{lang}\n{body}\n```"))
+}
+
+/// The answer from its parts, with the numbered list of sources appended; "not covered" when
+/// nothing was cited.
+pub fn finish(
+    ix: &DocsIndex,
+    mut parts: Vec<String>,
+    cites: Citations,
+    operations: Vec<OperationPointer>,
+    mode: Mode,
+) -> Answer {
+    if cites.is_empty() {
+        return not_covered();
+    }
+    let citations = cites.0;
+    let sources: Vec<String> = citations
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let title = ix
+                .passages
+                .iter()
+                .find(|p| p.page == c.page)
+                .map_or(c.page.as_str(), |p| p.title.as_str());
+            format!("[{}] {} — {} ({})", i + 1, title, c.section, c.link)
+        })
+        .collect();
+    parts.push(format!("Sources:\n{}", sources.join("\n")));
+    Answer {
+        answer: parts.join("\n\n"),
+        citations,
+        covered: true,
+        operations,
+        mode,
+        model: None,
+        llm_error: None,
+        uncited_dropped: 0,
+    }
+}
+
+/// docs_ask_question, extractive.
+pub fn ask(ix: &DocsIndex, question: &str) -> Answer {
+    compose(ix, question, &retrieve(ix, question))
+}
+
+/// The extractive answer from what [`retrieve`] found: the best sentences of each chosen
+/// passage, each group followed by its citation marker.
+pub fn compose(ix: &DocsIndex, question: &str, r: &Retrieval) -> Answer {
+    if r.not_covered() {
+        return not_covered();
+    }
+    let mut cites = Citations::default();
     let mut parts: Vec<String> = Vec::new();
     let mut operations = Vec::new();
-
-    if let Some(subject) = data_tool {
-        let ptrs = pointers(ix, &plan, subject);
-        let mut lines = vec!["This asks about the data in your own project, which the documentation cannot know. Read it with idmcp:".to_owned()];
-        for (ptr, pid) in ptrs {
-            if ptr.operation.is_empty() {
-                lines.push(format!(
-                    "- call `list_operations` with {{\"bucket\": \"{}\"}} (or without arguments) to pick the operation that reads it.",
-                    ptr.tool
-                ));
-            } else {
-                let marker = pid
-                    .map(|pid| format!(" [{}]", cite(citation(ix, pid))))
-                    .unwrap_or_default();
-                lines.push(format!(
-                    "- `{}` with {{\"operation\": \"{}\", \"args\": {{...}}}}: {}{marker}",
-                    ptr.tool, ptr.operation, ptr.summary
-                ));
-                operations.push(ptr);
-            }
-        }
-        parts.push(lines.join("\n"));
+    if let Some((text, ops)) = data_part(ix, r, &mut cites) {
+        parts.push(text);
+        operations = ops;
     }
 
-    let idf_terms = plan.idf_terms(ix);
-    let mut code: Option<(String, String, usize)> = None;
-    for (rank, h) in chosen.iter().enumerate() {
-        let p = &ix.passages[h.pid];
+    let idf_terms = r.plan.idf_terms(ix);
+    let mut code: Option<String> = None;
+    for (rank, h) in r.chosen.iter().enumerate() {
         let mut sents: Vec<&snippet::Sentence> = ix.sentences[h.pid].iter().collect();
         if sents.is_empty() {
             continue;
@@ -336,7 +477,7 @@ pub fn ask(ix: &DocsIndex, question: &str) -> Answer {
             continue;
         }
         picked.sort_by_key(|s| s.pos);
-        let n = cite(citation(ix, h.pid));
+        let n = cites.number(ix, h.pid);
         // list items stay on lines of their own
         let mut text = String::new();
         for s in &picked {
@@ -350,43 +491,12 @@ pub fn ask(ix: &DocsIndex, question: &str) -> Answer {
             text.push_str(&s.text);
         }
         parts.push(format!("{text} [{n}]"));
-        if code.is_none() && rank == 0 && wants_code(question) {
-            code = p.blocks.iter().find_map(|b| match b {
-                Block::Code { lang, text } => Some((lang.clone(), text.clone(), n)),
-                Block::Prose(_) => None,
-            });
+        if rank == 0 {
+            code = code_part(ix, question, h.pid, n);
         }
     }
-    if let Some((lang, text, n)) = code {
-        let lines: Vec<&str> = text.lines().collect();
-        let mut body = lines[..lines.len().min(MAX_CODE_LINES)].join("\n");
-        if lines.len() > MAX_CODE_LINES {
-            body.push_str("\n…");
-        }
-        parts.push(format!("From [{n}]:\n```{lang}\n{body}\n```"));
-    }
-    if citations.is_empty() {
-        return not_covered();
-    }
-    let sources: Vec<String> = citations
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let title = ix
-                .passages
-                .iter()
-                .find(|p| p.page == c.page)
-                .map_or(c.page.as_str(), |p| p.title.as_str());
-            format!("[{}] {} — {} ({})", i + 1, title, c.section, c.link)
-        })
-        .collect();
-    parts.push(format!("Sources:\n{}", sources.join("\n")));
-    Answer {
-        answer: parts.join("\n\n"),
-        citations,
-        covered: true,
-        operations,
-    }
+    parts.extend(code);
+    finish(ix, parts, cites, operations, Mode::Extractive)
 }
 
 #[cfg(test)]

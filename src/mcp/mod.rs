@@ -257,7 +257,7 @@ impl ServerHandler for Server {
             tools::LIST_OPERATIONS | tools::DOCS_SEARCH | tools::DOCS_ASK => {
                 // These tools touch no identity data, but every tool call is audited.
                 let started = std::time::Instant::now();
-                let out = if name == tools::LIST_OPERATIONS { list_operations(&args) } else { crate::docs::call(name, &args) };
+                let out = if name == tools::LIST_OPERATIONS { list_operations(&args) } else { crate::docs::call_tool(name, &args).await };
                 let failed = matches!(&out, CallToolResponse::Complete(r) if r.is_error == Some(true));
                 let mut e = crate::journal::Entry::new(self.app.clock.now_ms(), "tool_call", &principal).tool(name);
                 e.outcome = if failed { "error".into() } else { "ok".into() };

@@ -258,6 +258,171 @@ pub mod defs {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub editable: ::std::option::Option<bool>,
     }
+    /// A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of
+    /// access keys (`type: key`). `template` holds the claims; a string value may contain dynamic
+    /// values such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a
+    /// token is issued.
+    #[derive(
+        ::std::clone::Clone,
+        ::std::fmt::Debug,
+        ::std::default::Default,
+        ::std::cmp::PartialEq,
+        ::serde::Serialize,
+        ::serde::Deserialize,
+        ::schemars::JsonSchema
+    )]
+    pub struct JwtTemplate {
+        /// The template's ID (`JT…`).
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// The template's name, unique in the project.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// What the template is for.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        /// `user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub r#type: ::std::option::Option<::std::string::String>,
+        /// The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        /// Free-form tags.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// The claims: a JSON object whose keys are claim names (nested objects allowed), or the
+        /// same object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,
+        /// phone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,
+        /// status, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,
+        /// `{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`
+        /// templates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,
+        /// `iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`
+        /// unless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub template: ::std::option::Option<::serde_json::Value>,
+        /// Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.
+        #[serde(rename = "authSchema")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub auth_schema: ::std::option::Option<::std::string::String>,
+        /// Descope's issuer-format option: an OIDC-conformant `iss`.
+        #[serde(rename = "conformanceIssuer")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub conformance_issuer: ::std::option::Option<bool>,
+        /// Set the current-tenant claim (`dct`) automatically.
+        #[serde(rename = "autoDCT")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub auto_dct: ::std::option::Option<bool>,
+        /// Whether token validation requires the configured issuer.
+        #[serde(rename = "enforceIssuer")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub enforce_issuer: ::std::option::Option<bool>,
+        /// What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).
+        #[serde(rename = "emptyClaimPolicy")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub empty_claim_policy: ::std::option::Option<::std::string::String>,
+        /// Let the template's `sub` claim replace the user ID as subject.
+        #[serde(rename = "overrideSubject")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub override_subject: ::std::option::Option<bool>,
+        /// Which issuer the JWT carries.
+        #[serde(rename = "issuerType")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub issuer_type: ::std::option::Option<::std::string::String>,
+        /// Leave the custom claims out of the refresh token (keeps cookies small).
+        #[serde(rename = "omitCustomClaimsFromDSR")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub omit_custom_claims_from_dsr: ::std::option::Option<bool>,
+        /// Add a unique `jti` claim to every token.
+        #[serde(rename = "addJti")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub add_jti: ::std::option::Option<bool>,
+        /// Leave permissions out of the token (roles only).
+        #[serde(rename = "excludePermissions")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub exclude_permissions: ::std::option::Option<bool>,
+    }
+    /// A ready-made JWT template in the library (ListJwtTemplateLibrary): the template fields, plus
+    /// whether the entry is `experimental` and its logos. ApplyJwtTemplateFromLibrary turns one into
+    /// a template of the project.
+    #[derive(
+        ::std::clone::Clone,
+        ::std::fmt::Debug,
+        ::std::default::Default,
+        ::std::cmp::PartialEq,
+        ::serde::Serialize,
+        ::serde::Deserialize,
+        ::schemars::JsonSchema
+    )]
+    pub struct JwtTemplateLibraryEntry {
+        /// The entry's ID (e.g. `hasura`); pass it as `libraryEntryId`.
+        pub id: ::std::string::String,
+        /// The name a template applied from it gets.
+        pub name: ::std::string::String,
+        /// What the entry is for and what the consuming service expects.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        /// `user` or `key`.
+        pub r#type: ::std::string::String,
+        /// Empty for library entries.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub source: ::std::option::Option<::std::string::String>,
+        /// Tags the applied template gets.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// The claims (see JwtTemplate's `template`).
+        pub template: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// `default`, `tenantOnly` or `none`.
+        #[serde(rename = "authSchema")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub auth_schema: ::std::option::Option<::std::string::String>,
+        /// See JwtTemplate.
+        #[serde(rename = "conformanceIssuer")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub conformance_issuer: ::std::option::Option<bool>,
+        /// See JwtTemplate.
+        #[serde(rename = "autoDCT")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub auto_dct: ::std::option::Option<bool>,
+        /// See JwtTemplate.
+        #[serde(rename = "enforceIssuer")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub enforce_issuer: ::std::option::Option<bool>,
+        /// `none`, `nil` or `delete`.
+        #[serde(rename = "emptyClaimPolicy")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub empty_claim_policy: ::std::option::Option<::std::string::String>,
+        /// See JwtTemplate.
+        #[serde(rename = "overrideSubject")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub override_subject: ::std::option::Option<bool>,
+        /// See JwtTemplate.
+        #[serde(rename = "issuerType")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub issuer_type: ::std::option::Option<::std::string::String>,
+        /// See JwtTemplate.
+        #[serde(rename = "omitCustomClaimsFromDSR")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub omit_custom_claims_from_dsr: ::std::option::Option<bool>,
+        /// See JwtTemplate.
+        #[serde(rename = "addJti")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub add_jti: ::std::option::Option<bool>,
+        /// See JwtTemplate.
+        #[serde(rename = "excludePermissions")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub exclude_permissions: ::std::option::Option<bool>,
+        /// Whether the entry needs more setup than claims alone (see its description).
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub experimental: ::std::option::Option<bool>,
+        /// Logo URL for light backgrounds; idmcp's built-in library carries none (empty).
+        #[serde(rename = "logoLight")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_light: ::std::option::Option<::std::string::String>,
+        /// Logo URL for dark backgrounds; empty in idmcp's built-in library.
+        #[serde(rename = "logoDark")]
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_dark: ::std::option::Option<::std::string::String>,
+    }
     /// A named list the project's flows can consult: an IP list (`type: ips`, entries are single
     /// IPv4/IPv6 addresses or CIDR ranges) or a text list (`type: texts`, e.g. blocked e-mail domains).
     #[derive(
@@ -2625,6 +2790,43 @@ pub mod types {
             /// Every list of the project.
             pub lists: ::std::vec::Vec<crate::catalog::generated::defs::List>,
         }
+        /// Arguments of `project_read.GetCloneProjectProcess`: The outcome of a CloneProjectAsync process (new project ID and name, or its error).
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct GetCloneProjectProcessInput {
+            /// The ID CloneProjectAsync returned.
+            #[serde(rename = "processId")]
+            pub process_id: ::std::string::String,
+        }
+        /// Result of `project_read.GetCloneProjectProcess`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct GetCloneProjectProcessOutput {
+            /// The new project's ID.
+            #[serde(rename = "projectId")]
+            pub project_id: ::std::string::String,
+            /// The new project's name.
+            #[serde(rename = "projectName")]
+            pub project_name: ::std::string::String,
+            /// Why the clone failed; empty on success.
+            pub error: ::std::string::String,
+        }
         /// Arguments of `project_read.GetList`: Load one IP or text list by ID, with its entries.
         #[derive(
             ::std::clone::Clone,
@@ -2789,6 +2991,184 @@ pub mod types {
             /// The project settings.
             pub settings: GetProjectSettingsOutputSettings,
         }
+        /// Arguments of `project_read.ListJwtTemplateLibrary`: List the library of ready-made JWT templates (Hasura, Supabase, AppSync/Cognito-style, Firebase, …).
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ListJwtTemplateLibraryInput {}
+        /// Result of `project_read.ListJwtTemplateLibrary`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ListJwtTemplateLibraryOutput {
+            /// Every library entry.
+            pub entries: ::std::vec::Vec<
+                crate::catalog::generated::defs::JwtTemplateLibraryEntry,
+            >,
+        }
+        /// Arguments of `project_read.ListJwtTemplates`: List the project's JWT templates (user and access-key), with their claims and options.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ListJwtTemplatesInput {}
+        /// Result of `project_read.ListJwtTemplates`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ListJwtTemplatesOutput {
+            /// Every JWT template of the project.
+            pub templates: ::std::vec::Vec<crate::catalog::generated::defs::JwtTemplate>,
+        }
+        /// Arguments of `project_read.LoadJwtTemplate`: Load one JWT template by ID, with its claims and options.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct LoadJwtTemplateInput {
+            /// The template's ID.
+            pub id: ::std::string::String,
+        }
+        /// Result of `project_read.LoadJwtTemplate`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct LoadJwtTemplateOutput {
+            pub template: crate::catalog::generated::defs::JwtTemplate,
+        }
+        /// Arguments of `project_read.LoadJwtTemplateLibraryEntry`: Load one entry of the JWT template library by ID.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct LoadJwtTemplateLibraryEntryInput {
+            /// The entry's ID, e.g. `hasura`.
+            pub id: ::std::string::String,
+        }
+        /// Result of `project_read.LoadJwtTemplateLibraryEntry`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct LoadJwtTemplateLibraryEntryOutput {
+            pub entry: crate::catalog::generated::defs::JwtTemplateLibraryEntry,
+        }
+        /// Arguments of `project_read.ValidateJwtTemplate`: Check a JWT template (saved, by ID, or inline) and list every problem with its location and fix.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ValidateJwtTemplateInput {
+            /// A saved template's ID (see ListJwtTemplates).
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            /// An inline template in the JwtTemplate shape (claims as an object or JSON text).
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub template: ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        }
+        /// ValidateJwtTemplateOutputIssuesItem
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        pub struct ValidateJwtTemplateOutputIssuesItem {
+            /// Stable identifier, e.g. `RESERVED_CLAIM_KEY`.
+            pub code: ::std::string::String,
+            /// `error` blocks a save; `warning` does not.
+            pub severity: ::std::string::String,
+            /// Where: a template field, or `template.<claim>` (bracketed when the name is not a plain identifier).
+            pub path: ::std::string::String,
+            /// The same location, under the name Descope's API uses.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub field: ::std::option::Option<::std::string::String>,
+            /// What is wrong.
+            pub message: ::std::string::String,
+            /// How to fix it.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub hint: ::std::option::Option<::std::string::String>,
+        }
+        /// Result of `project_read.ValidateJwtTemplate`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ValidateJwtTemplateOutput {
+            /// Whether no issue is an error (Create/Update would accept it).
+            pub valid: bool,
+            /// Every problem found, errors and warnings; template fields first, then claims in order.
+            pub issues: ::std::vec::Vec<ValidateJwtTemplateOutputIssuesItem>,
+        }
         /// Arguments of `project_read.ValidateSnapshot`: Check a snapshot against this project before importing it; lists every failure and missing secret.
         #[derive(
             ::std::clone::Clone,
@@ -2892,6 +3272,56 @@ pub mod types {
             ::schemars::JsonSchema
         )]
         pub struct AddTextsToListOutput {}
+        /// Arguments of `project_write.ApplyJwtTemplateFromLibrary`: Create a project JWT template from a library entry, optionally with another name, tags or claims.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ApplyJwtTemplateFromLibraryInput {
+            /// The library entry's ID (see ListJwtTemplateLibrary).
+            #[serde(rename = "libraryEntryId")]
+            pub library_entry_id: ::std::string::String,
+            /// The new template's name instead of the entry's.
+            #[serde(rename = "nameOverride")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub name_override: ::std::option::Option<::std::string::String>,
+            /// The new template's description instead of the entry's.
+            #[serde(rename = "descriptionOverride")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub description_override: ::std::option::Option<::std::string::String>,
+            /// The new template's tags instead of the entry's.
+            #[serde(rename = "tagsOverride")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tags_override: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            >,
+            /// Claims to set (or, with `null`, remove) on top of the entry's.
+            #[serde(rename = "templateOverride")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub template_override: ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        }
+        /// Result of `project_write.ApplyJwtTemplateFromLibrary`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct ApplyJwtTemplateFromLibraryOutput {
+            pub template: crate::catalog::generated::defs::JwtTemplate,
+        }
         /// Arguments of `project_write.ClearList`: Remove every entry of a list, keeping the list itself.
         #[derive(
             ::std::clone::Clone,
@@ -2918,6 +3348,118 @@ pub mod types {
             ::schemars::JsonSchema
         )]
         pub struct ClearListOutput {}
+        /// Arguments of `project_write.CloneProject`: Create a new project of your company with a copy of the selected project's configuration.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CloneProjectInput {
+            /// The new project's name, unique in your company.
+            pub name: ::std::string::String,
+            /// `production`, or empty (the default) for a non-production project.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub environment: ::std::option::Option<::std::string::String>,
+            /// Free-form tags, e.g. `staging`.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        }
+        /// Result of `project_write.CloneProject`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CloneProjectOutput {
+            /// The new project's ID.
+            #[serde(rename = "projectId")]
+            pub project_id: ::std::string::String,
+            /// The new project's name.
+            #[serde(rename = "projectName")]
+            pub project_name: ::std::string::String,
+            /// `production` or empty.
+            pub environment: ::std::string::String,
+            /// Same as `environment` (its older name).
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tag: ::std::option::Option<::std::string::String>,
+            /// The new project's tags.
+            pub tags: ::std::vec::Vec<::std::string::String>,
+        }
+        /// Arguments of `project_write.CloneProjectAsync`: Clone the selected project like CloneProject, returning a process ID to poll.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CloneProjectAsyncInput {
+            /// The new project's name, unique in your company.
+            pub name: ::std::string::String,
+            /// `production`, or empty (the default).
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub environment: ::std::option::Option<::std::string::String>,
+            /// Free-form tags.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        }
+        /// Result of `project_write.CloneProjectAsync`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CloneProjectAsyncOutput {
+            /// The clone process to poll with GetCloneProjectProcess.
+            #[serde(rename = "processId")]
+            pub process_id: ::std::string::String,
+        }
+        /// Arguments of `project_write.CreateJwtTemplate`: Create a JWT template (custom claims for user or access-key JWTs); it is validated first.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CreateJwtTemplateInput {
+            pub template: crate::catalog::generated::defs::JwtTemplate,
+        }
+        /// Result of `project_write.CreateJwtTemplate`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CreateJwtTemplateOutput {
+            pub template: crate::catalog::generated::defs::JwtTemplate,
+        }
         /// Arguments of `project_write.CreateList`: Create an IP list or a text list, optionally with its first entries.
         #[derive(
             ::std::clone::Clone,
@@ -2955,6 +3497,79 @@ pub mod types {
         pub struct CreateListOutput {
             pub list: crate::catalog::generated::defs::List,
         }
+        /// Arguments of `project_write.CreateProject`: Create a new, empty project in your company (default settings, no configuration).
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CreateProjectInput {
+            /// The new project's name, unique in your company.
+            pub name: ::std::string::String,
+            /// `production`, or empty (the default) for a non-production project.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub environment: ::std::option::Option<::std::string::String>,
+            /// Free-form tags, e.g. `staging`.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        }
+        /// Result of `project_write.CreateProject`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct CreateProjectOutput {
+            /// The new project's ID.
+            #[serde(rename = "projectId")]
+            pub project_id: ::std::string::String,
+            /// The new project's name.
+            #[serde(rename = "projectName")]
+            pub project_name: ::std::string::String,
+            /// `production` or empty.
+            pub environment: ::std::string::String,
+            /// Same as `environment` (its older name).
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub tag: ::std::option::Option<::std::string::String>,
+            /// The new project's tags.
+            pub tags: ::std::vec::Vec<::std::string::String>,
+        }
+        /// Arguments of `project_write.DeleteJwtTemplate`: Delete a JWT template.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct DeleteJwtTemplateInput {
+            /// The template's ID.
+            pub id: ::std::string::String,
+        }
+        /// Result of `project_write.DeleteJwtTemplate`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        pub struct DeleteJwtTemplateOutput {}
         /// Arguments of `project_write.DeleteList`: Delete a list and all its entries.
         #[derive(
             ::std::clone::Clone,
@@ -3123,6 +3738,34 @@ pub mod types {
             ::schemars::JsonSchema
         )]
         pub struct RemoveTextsFromListOutput {}
+        /// Arguments of `project_write.UpdateJwtTemplate`: Change a JWT template (by `template.id`); validated first, unchanged on any error.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct UpdateJwtTemplateInput {
+            pub template: crate::catalog::generated::defs::JwtTemplate,
+        }
+        /// Result of `project_write.UpdateJwtTemplate`.
+        #[derive(
+            ::std::clone::Clone,
+            ::std::fmt::Debug,
+            ::std::default::Default,
+            ::std::cmp::PartialEq,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema
+        )]
+        #[serde(deny_unknown_fields)]
+        pub struct UpdateJwtTemplateOutput {
+            pub template: crate::catalog::generated::defs::JwtTemplate,
+        }
         /// Arguments of `project_write.UpdateList`: Replace a list's name, description, type or entries.
         #[derive(
             ::std::clone::Clone,
@@ -7399,6 +8042,19 @@ pub mod bind {
                 args: ::serde_json::Value,
             ) -> crate::catalog::HandlerFuture<'a>;
         }
+        /// Binding point of `project_read.GetCloneProjectProcess` (operations/project/GetCloneProjectProcess.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/GetCloneProjectProcess.yaml declares `handler: rust`, but no handler is bound to `project_read.GetCloneProjectProcess`",
+            label = "needs a function marked #[operation(project::GetCloneProjectProcess)]",
+            note = "add `#[operation(project::GetCloneProjectProcess)] async fn ...(ctx: &mut Ctx, input: types::project::GetCloneProjectProcessInput) -> Result<types::project::GetCloneProjectProcessOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait GetCloneProjectProcess {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
         /// Binding point of `project_read.GetProjectSettings` (operations/project/GetProjectSettings.yaml).
         #[diagnostic::on_unimplemented(
             message = "operations/project/GetProjectSettings.yaml declares `handler: rust`, but no handler is bound to `project_read.GetProjectSettings`",
@@ -7406,6 +8062,45 @@ pub mod bind {
             note = "add `#[operation(project::GetProjectSettings)] async fn ...(ctx: &mut Ctx, input: types::project::GetProjectSettingsInput) -> Result<types::project::GetProjectSettingsOutput, ApiError>` under src/engine/handlers/"
         )]
         pub trait GetProjectSettings {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_read.ListJwtTemplateLibrary` (operations/project/ListJwtTemplateLibrary.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/ListJwtTemplateLibrary.yaml declares `handler: rust`, but no handler is bound to `project_read.ListJwtTemplateLibrary`",
+            label = "needs a function marked #[operation(project::ListJwtTemplateLibrary)]",
+            note = "add `#[operation(project::ListJwtTemplateLibrary)] async fn ...(ctx: &mut Ctx, input: types::project::ListJwtTemplateLibraryInput) -> Result<types::project::ListJwtTemplateLibraryOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait ListJwtTemplateLibrary {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_read.LoadJwtTemplateLibraryEntry` (operations/project/LoadJwtTemplateLibraryEntry.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/LoadJwtTemplateLibraryEntry.yaml declares `handler: rust`, but no handler is bound to `project_read.LoadJwtTemplateLibraryEntry`",
+            label = "needs a function marked #[operation(project::LoadJwtTemplateLibraryEntry)]",
+            note = "add `#[operation(project::LoadJwtTemplateLibraryEntry)] async fn ...(ctx: &mut Ctx, input: types::project::LoadJwtTemplateLibraryEntryInput) -> Result<types::project::LoadJwtTemplateLibraryEntryOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait LoadJwtTemplateLibraryEntry {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_read.ValidateJwtTemplate` (operations/project/ValidateJwtTemplate.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/ValidateJwtTemplate.yaml declares `handler: rust`, but no handler is bound to `project_read.ValidateJwtTemplate`",
+            label = "needs a function marked #[operation(project::ValidateJwtTemplate)]",
+            note = "add `#[operation(project::ValidateJwtTemplate)] async fn ...(ctx: &mut Ctx, input: types::project::ValidateJwtTemplateInput) -> Result<types::project::ValidateJwtTemplateOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait ValidateJwtTemplate {
             /// Decodes the arguments, runs the bound handler and encodes its result.
             fn call<'a>(
                 ctx: &'a mut crate::engine::Ctx,
@@ -7451,6 +8146,19 @@ pub mod bind {
                 args: ::serde_json::Value,
             ) -> crate::catalog::HandlerFuture<'a>;
         }
+        /// Binding point of `project_write.ApplyJwtTemplateFromLibrary` (operations/project/ApplyJwtTemplateFromLibrary.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/ApplyJwtTemplateFromLibrary.yaml declares `handler: rust`, but no handler is bound to `project_write.ApplyJwtTemplateFromLibrary`",
+            label = "needs a function marked #[operation(project::ApplyJwtTemplateFromLibrary)]",
+            note = "add `#[operation(project::ApplyJwtTemplateFromLibrary)] async fn ...(ctx: &mut Ctx, input: types::project::ApplyJwtTemplateFromLibraryInput) -> Result<types::project::ApplyJwtTemplateFromLibraryOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait ApplyJwtTemplateFromLibrary {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
         /// Binding point of `project_write.ClearList` (operations/project/ClearList.yaml).
         #[diagnostic::on_unimplemented(
             message = "operations/project/ClearList.yaml declares `handler: rust`, but no handler is bound to `project_write.ClearList`",
@@ -7464,6 +8172,45 @@ pub mod bind {
                 args: ::serde_json::Value,
             ) -> crate::catalog::HandlerFuture<'a>;
         }
+        /// Binding point of `project_write.CloneProject` (operations/project/CloneProject.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/CloneProject.yaml declares `handler: rust`, but no handler is bound to `project_write.CloneProject`",
+            label = "needs a function marked #[operation(project::CloneProject)]",
+            note = "add `#[operation(project::CloneProject)] async fn ...(ctx: &mut Ctx, input: types::project::CloneProjectInput) -> Result<types::project::CloneProjectOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait CloneProject {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_write.CloneProjectAsync` (operations/project/CloneProjectAsync.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/CloneProjectAsync.yaml declares `handler: rust`, but no handler is bound to `project_write.CloneProjectAsync`",
+            label = "needs a function marked #[operation(project::CloneProjectAsync)]",
+            note = "add `#[operation(project::CloneProjectAsync)] async fn ...(ctx: &mut Ctx, input: types::project::CloneProjectAsyncInput) -> Result<types::project::CloneProjectAsyncOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait CloneProjectAsync {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_write.CreateJwtTemplate` (operations/project/CreateJwtTemplate.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/CreateJwtTemplate.yaml declares `handler: rust`, but no handler is bound to `project_write.CreateJwtTemplate`",
+            label = "needs a function marked #[operation(project::CreateJwtTemplate)]",
+            note = "add `#[operation(project::CreateJwtTemplate)] async fn ...(ctx: &mut Ctx, input: types::project::CreateJwtTemplateInput) -> Result<types::project::CreateJwtTemplateOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait CreateJwtTemplate {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
         /// Binding point of `project_write.CreateList` (operations/project/CreateList.yaml).
         #[diagnostic::on_unimplemented(
             message = "operations/project/CreateList.yaml declares `handler: rust`, but no handler is bound to `project_write.CreateList`",
@@ -7471,6 +8218,19 @@ pub mod bind {
             note = "add `#[operation(project::CreateList)] async fn ...(ctx: &mut Ctx, input: types::project::CreateListInput) -> Result<types::project::CreateListOutput, ApiError>` under src/engine/handlers/"
         )]
         pub trait CreateList {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_write.CreateProject` (operations/project/CreateProject.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/CreateProject.yaml declares `handler: rust`, but no handler is bound to `project_write.CreateProject`",
+            label = "needs a function marked #[operation(project::CreateProject)]",
+            note = "add `#[operation(project::CreateProject)] async fn ...(ctx: &mut Ctx, input: types::project::CreateProjectInput) -> Result<types::project::CreateProjectOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait CreateProject {
             /// Decodes the arguments, runs the bound handler and encodes its result.
             fn call<'a>(
                 ctx: &'a mut crate::engine::Ctx,
@@ -7523,6 +8283,19 @@ pub mod bind {
             note = "add `#[operation(project::RemoveTextsFromList)] async fn ...(ctx: &mut Ctx, input: types::project::RemoveTextsFromListInput) -> Result<types::project::RemoveTextsFromListOutput, ApiError>` under src/engine/handlers/"
         )]
         pub trait RemoveTextsFromList {
+            /// Decodes the arguments, runs the bound handler and encodes its result.
+            fn call<'a>(
+                ctx: &'a mut crate::engine::Ctx,
+                args: ::serde_json::Value,
+            ) -> crate::catalog::HandlerFuture<'a>;
+        }
+        /// Binding point of `project_write.UpdateJwtTemplate` (operations/project/UpdateJwtTemplate.yaml).
+        #[diagnostic::on_unimplemented(
+            message = "operations/project/UpdateJwtTemplate.yaml declares `handler: rust`, but no handler is bound to `project_write.UpdateJwtTemplate`",
+            label = "needs a function marked #[operation(project::UpdateJwtTemplate)]",
+            note = "add `#[operation(project::UpdateJwtTemplate)] async fn ...(ctx: &mut Ctx, input: types::project::UpdateJwtTemplateInput) -> Result<types::project::UpdateJwtTemplateOutput, ApiError>` under src/engine/handlers/"
+        )]
+        pub trait UpdateJwtTemplate {
             /// Decodes the arguments, runs the bound handler and encodes its result.
             fn call<'a>(
                 ctx: &'a mut crate::engine::Ctx,
@@ -8382,7 +9155,7 @@ pub static BUCKET_TOOLS: &[&str] = &[
     "users_write",
 ];
 /// Every operation, sorted by tool then name.
-pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
+pub static OPERATIONS: [crate::catalog::OperationDef; 127usize] = [
     crate::catalog::OperationDef {
         name: "LoadAllPermissions",
         area: "access_control",
@@ -9347,6 +10120,30 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
         ),
     },
     crate::catalog::OperationDef {
+        name: "GetCloneProjectProcess",
+        area: "project",
+        tool: "project_read",
+        class: crate::catalog::Class::Read,
+        summary: "The outcome of a CloneProjectAsync process (new project ID and name, or its error).",
+        description: "Returns `{projectId, projectName, error}` for a process CloneProjectAsync started from the\nselected project (select the source project to ask). `error` is empty when the copy\nsucceeded.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/GetCloneProjectProcess.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "GET",
+            path: "/v1/mgmt/project/clone/async/{processId}",
+            query: &[],
+            path_params: &["processId"],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"processId\":{\"type\":\"string\",\"minLength\":1,\"description\":\"The ID CloneProjectAsync returned.\"}},\"required\":[\"processId\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"projectId\":{\"type\":\"string\",\"description\":\"The new project's ID.\"},\"projectName\":{\"type\":\"string\",\"description\":\"The new project's name.\"},\"error\":{\"type\":\"string\",\"description\":\"Why the clone failed; empty on success.\"}},\"required\":[\"projectId\",\"projectName\",\"error\"]}",
+        examples: "[{\"title\":\"an unknown process\",\"args\":{\"processId\":\"CP-nope\"},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::GetCloneProjectProcess>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
         name: "GetList",
         area: "project",
         tool: "project_read",
@@ -9475,6 +10272,183 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
         ),
     },
     crate::catalog::OperationDef {
+        name: "ListJwtTemplateLibrary",
+        area: "project",
+        tool: "project_read",
+        class: crate::catalog::Class::Read,
+        summary: "List the library of ready-made JWT templates (Hasura, Supabase, AppSync/Cognito-style, Firebase, …).",
+        description: "Returns `{entries: [JwtTemplateLibraryEntry]}`: starting points for common integrations, each\nwith its claims and a description of what the consuming service expects. The library is the\nsame for every project. Apply one with ApplyJwtTemplateFromLibrary (optionally renaming it or\nchanging its claims), or read one with LoadJwtTemplateLibraryEntry.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/ListJwtTemplateLibrary.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/library/list",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{}}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"entries\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/JwtTemplateLibraryEntry\"},\"description\":\"Every library entry.\"}},\"required\":[\"entries\"],\"$defs\":{\"JwtTemplateLibraryEntry\":{\"type\":\"object\",\"description\":\"A ready-made JWT template in the library (ListJwtTemplateLibrary): the template fields, plus\\nwhether the entry is `experimental` and its logos. ApplyJwtTemplateFromLibrary turns one into\\na template of the project.\\n\",\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The entry's ID (e.g. `hasura`); pass it as `libraryEntryId`.\"},\"name\":{\"type\":\"string\",\"description\":\"The name a template applied from it gets.\"},\"description\":{\"type\":\"string\",\"description\":\"What the entry is for and what the consuming service expects.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` or `key`.\"},\"source\":{\"type\":\"string\",\"description\":\"Empty for library entries.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags the applied template gets.\"},\"template\":{\"type\":\"object\",\"description\":\"The claims (see JwtTemplate's `template`).\"},\"authSchema\":{\"type\":\"string\",\"description\":\"`default`, `tenantOnly` or `none`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"description\":\"`none`, `nil` or `delete`.\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"issuerType\":{\"type\":\"string\",\"description\":\"See JwtTemplate.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"experimental\":{\"type\":\"boolean\",\"description\":\"Whether the entry needs more setup than claims alone (see its description).\"},\"logoLight\":{\"type\":\"string\",\"description\":\"Logo URL for light backgrounds; idmcp's built-in library carries none (empty).\"},\"logoDark\":{\"type\":\"string\",\"description\":\"Logo URL for dark backgrounds; empty in idmcp's built-in library.\"}},\"required\":[\"id\",\"name\",\"type\",\"template\"]}}}",
+        examples: "[{\"title\":\"the built-in library\",\"args\":{},\"expect\":{\"entries\":[{\"id\":\"hasura\",\"type\":\"user\"},{\"id\":\"supabase\"},{\"id\":\"aws-appsync\"},{\"id\":\"firebase\",\"experimental\":true},{\"id\":\"roles-claim\"},{\"id\":\"service-key\",\"type\":\"key\"}]}}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::ListJwtTemplateLibrary>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "ListJwtTemplates",
+        area: "project",
+        tool: "project_read",
+        class: crate::catalog::Class::Read,
+        summary: "List the project's JWT templates (user and access-key), with their claims and options.",
+        description: "Returns `{templates: [JwtTemplate]}`: every JWT template of the selected project, each with\nits claims (`template`), type (`user` or `key`) and options. Use it to find a template's ID,\nthen ValidateJwtTemplate to check it or UpdateJwtTemplate to change it.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/ListJwtTemplates.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/list",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{}}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"templates\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/JwtTemplate\"},\"description\":\"Every JWT template of the project.\"}},\"required\":[\"templates\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        examples: "[{\"title\":\"prod's Hasura and partner-portal templates\",\"args\":{},\"expect\":{\"templates\":[{\"id\":\"JT-hasura\",\"name\":\"Hasura GraphQL\",\"type\":\"user\"},{\"id\":\"JT-partner-portal\",\"name\":\"Partner portal\"}]}}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Verb(
+            &crate::engine::verb::VerbDef {
+                verb: crate::engine::verb::Verb::List,
+                collection: "jwt_templates",
+                key: &[],
+                id_field: ::std::option::Option::None,
+                id_prefix: "",
+                id_input: ::std::option::Option::None,
+                unique: &[],
+                body: ::std::option::Option::None,
+                items: ::std::option::Option::None,
+                omit: &[],
+                set: &[],
+                defaults: &[],
+                fields: &[],
+                filters: &[],
+                sort_input: ::std::option::Option::None,
+                sort_default: ::std::option::Option::None,
+                page_input: ::std::option::Option::None,
+                limit_input: ::std::option::Option::None,
+                limit_default: 100i64,
+                wrap: ::std::option::Option::Some("templates"),
+                total: false,
+                returns_id: ::std::option::Option::None,
+                created_field: ::std::option::Option::None,
+                modified_field: ::std::option::Option::None,
+                not_found: ::std::option::Option::None,
+                conflict: ::std::option::Option::None,
+            },
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "LoadJwtTemplate",
+        area: "project",
+        tool: "project_read",
+        class: crate::catalog::Class::Read,
+        summary: "Load one JWT template by ID, with its claims and options.",
+        description: "Returns `{template}` for the template with this ID (find IDs with ListJwtTemplates). To check\nit for problems, call ValidateJwtTemplate with the same ID.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/LoadJwtTemplate.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/load",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"description\":\"The template's ID.\"}},\"required\":[\"id\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"template\":{\"$ref\":\"#/$defs/JwtTemplate\"}},\"required\":[\"template\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        examples: "[{\"title\":\"the Hasura template\",\"args\":{\"id\":\"JT-hasura\"},\"expect\":{\"template\":{\"name\":\"Hasura GraphQL\",\"type\":\"user\",\"template\":{\"https://hasura.io/jwt/claims\":{\"x-hasura-user-id\":\"{{user.userId}}\"}}}}},{\"title\":\"an unknown template\",\"args\":{\"id\":\"JT-nope\"},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Verb(
+            &crate::engine::verb::VerbDef {
+                verb: crate::engine::verb::Verb::Load,
+                collection: "jwt_templates",
+                key: &[("id", "id")],
+                id_field: ::std::option::Option::None,
+                id_prefix: "",
+                id_input: ::std::option::Option::None,
+                unique: &[],
+                body: ::std::option::Option::None,
+                items: ::std::option::Option::None,
+                omit: &[],
+                set: &[],
+                defaults: &[],
+                fields: &[],
+                filters: &[],
+                sort_input: ::std::option::Option::None,
+                sort_default: ::std::option::Option::None,
+                page_input: ::std::option::Option::None,
+                limit_input: ::std::option::Option::None,
+                limit_default: 100i64,
+                wrap: ::std::option::Option::Some("template"),
+                total: false,
+                returns_id: ::std::option::Option::None,
+                created_field: ::std::option::Option::None,
+                modified_field: ::std::option::Option::None,
+                not_found: ::std::option::Option::Some((
+                    "E011004",
+                    "JWT template not found (see ListJwtTemplates for the project's templates)",
+                )),
+                conflict: ::std::option::Option::None,
+            },
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "LoadJwtTemplateLibraryEntry",
+        area: "project",
+        tool: "project_read",
+        class: crate::catalog::Class::Read,
+        summary: "Load one entry of the JWT template library by ID.",
+        description: "Returns `{entry}`: the library entry with this ID (see ListJwtTemplateLibrary), its claims\nand what the consuming service expects.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/LoadJwtTemplateLibraryEntry.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/library/load",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"description\":\"The entry's ID, e.g. `hasura`.\"}},\"required\":[\"id\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"entry\":{\"$ref\":\"#/$defs/JwtTemplateLibraryEntry\"}},\"required\":[\"entry\"],\"$defs\":{\"JwtTemplateLibraryEntry\":{\"type\":\"object\",\"description\":\"A ready-made JWT template in the library (ListJwtTemplateLibrary): the template fields, plus\\nwhether the entry is `experimental` and its logos. ApplyJwtTemplateFromLibrary turns one into\\na template of the project.\\n\",\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The entry's ID (e.g. `hasura`); pass it as `libraryEntryId`.\"},\"name\":{\"type\":\"string\",\"description\":\"The name a template applied from it gets.\"},\"description\":{\"type\":\"string\",\"description\":\"What the entry is for and what the consuming service expects.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` or `key`.\"},\"source\":{\"type\":\"string\",\"description\":\"Empty for library entries.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags the applied template gets.\"},\"template\":{\"type\":\"object\",\"description\":\"The claims (see JwtTemplate's `template`).\"},\"authSchema\":{\"type\":\"string\",\"description\":\"`default`, `tenantOnly` or `none`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"description\":\"`none`, `nil` or `delete`.\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"issuerType\":{\"type\":\"string\",\"description\":\"See JwtTemplate.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"See JwtTemplate.\"},\"experimental\":{\"type\":\"boolean\",\"description\":\"Whether the entry needs more setup than claims alone (see its description).\"},\"logoLight\":{\"type\":\"string\",\"description\":\"Logo URL for light backgrounds; idmcp's built-in library carries none (empty).\"},\"logoDark\":{\"type\":\"string\",\"description\":\"Logo URL for dark backgrounds; empty in idmcp's built-in library.\"}},\"required\":[\"id\",\"name\",\"type\",\"template\"]}}}",
+        examples: "[{\"title\":\"the Supabase entry\",\"args\":{\"id\":\"supabase\"},\"expect\":{\"entry\":{\"id\":\"supabase\",\"type\":\"user\",\"template\":{\"role\":\"authenticated\"}}}},{\"title\":\"an unknown entry\",\"args\":{\"id\":\"okta\"},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::LoadJwtTemplateLibraryEntry>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "ValidateJwtTemplate",
+        area: "project",
+        tool: "project_read",
+        class: crate::catalog::Class::Read,
+        summary: "Check a JWT template (saved, by ID, or inline) and list every problem with its location and fix.",
+        description: "Dry run: changes nothing. Pass `id` to check a saved template, `template` to check one before\nCreateJwtTemplate, or both to check `template` as an update of `id`. Returns `{valid, issues}`;\n`valid` is false when any issue has severity `error` (warnings do not block a save).\n\nChecks: the claims are a JSON object (JSON text must parse; its duplicate keys are found);\nthe name is set and unique; `type`, `authSchema`, `issuerType`, `emptyClaimPolicy` have known\nvalues; no claim overrides what Descope sets itself (`iss`, `exp`, `iat`, `nbf`, `jti`,\n`amr`, `drn`, `nsec`, `dct`; `tenants`, `roles`, `permissions` unless `authSchema: none`;\n`sub` unless `overrideSubject`); claim names are non-empty and at most 60 characters; string\nvalues are at most 500 characters; at most 100 claims in all; every `{{…}}` dynamic value is\nwell-formed, known, available for the template's type, and every `customAttributes.<name>`\nit names is defined in this project (user or tenant custom attributes). Warns on claim names\nequal ignoring case, claims over 4 KB (refresh tokens live in cookies), unknown fields, and a\nsubject override without a per-user `sub`.\n\nEach issue: `code` (stable, e.g. RESERVED_CLAIM_KEY, UNKNOWN_CUSTOM_ATTRIBUTE, INVALID_JSON,\nNAME_MISSING), `severity`, `path` (e.g. `template.sub`, `template[\"https://x.io/claims\"].role`;\n`field` repeats it under Descope's name), `message`, and `hint` (how to fix it).",
+        extension: ::std::option::Option::None,
+        source: "operations/project/ValidateJwtTemplate.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/validate",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"description\":\"A saved template's ID (see ListJwtTemplates).\"},\"template\":{\"type\":\"object\",\"description\":\"An inline template in the JwtTemplate shape (claims as an object or JSON text).\"}}}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"valid\":{\"type\":\"boolean\",\"description\":\"Whether no issue is an error (Create/Update would accept it).\"},\"issues\":{\"type\":\"array\",\"description\":\"Every problem found, errors and warnings; template fields first, then claims in order.\",\"items\":{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\",\"description\":\"Stable identifier, e.g. `RESERVED_CLAIM_KEY`.\"},\"severity\":{\"type\":\"string\",\"enum\":[\"error\",\"warning\"],\"description\":\"`error` blocks a save; `warning` does not.\"},\"path\":{\"type\":\"string\",\"description\":\"Where: a template field, or `template.<claim>` (bracketed when the name is not a plain identifier).\"},\"field\":{\"type\":\"string\",\"description\":\"The same location, under the name Descope's API uses.\"},\"message\":{\"type\":\"string\",\"description\":\"What is wrong.\"},\"hint\":{\"type\":\"string\",\"description\":\"How to fix it.\"}},\"required\":[\"code\",\"severity\",\"path\",\"message\"]}}},\"required\":[\"valid\",\"issues\"]}",
+        examples: "[{\"title\":\"the partner-portal template has errors\",\"args\":{\"id\":\"JT-partner-portal\"},\"expect\":{\"valid\":false,\"issues\":[{\"code\":\"RESERVED_CLAIM_KEY\",\"severity\":\"error\",\"path\":\"template.sub\"},{\"code\":\"RESERVED_CLAIM_KEY\",\"severity\":\"error\",\"path\":\"template.exp\"},{\"code\":\"UNKNOWN_CUSTOM_ATTRIBUTE\",\"severity\":\"error\",\"path\":\"template.partner_tier\"},{\"code\":\"UNKNOWN_DYNAMIC_VALUE\",\"severity\":\"error\",\"path\":\"template.display_name\"}]}},{\"title\":\"the Hasura template is valid\",\"args\":{\"id\":\"JT-hasura\"},\"expect\":{\"valid\":true,\"issues\":[]}},{\"title\":\"claims that are not valid JSON\",\"args\":{\"template\":{\"name\":\"Broken\",\"template\":\"{\\\"a\\\": \\\"{{user.email}}\\\",}\"}},\"expect\":{\"valid\":false,\"issues\":[{\"code\":\"INVALID_JSON\",\"path\":\"template\"}]}},{\"title\":\"a claim written twice in JSON text\",\"args\":{\"template\":{\"name\":\"Twice\",\"template\":\"{\\\"team\\\": \\\"a\\\", \\\"team\\\": \\\"b\\\"}\"}},\"expect\":{\"valid\":false,\"issues\":[{\"code\":\"DUPLICATE_CLAIM\",\"path\":\"template.team\"}]}},{\"title\":\"user values in an access-key template\",\"args\":{\"template\":{\"name\":\"Bot claims\",\"type\":\"key\",\"template\":{\"owner\":\"{{user.email}}\",\"client\":\"{{key.clientId}}\"}}},\"expect\":{\"valid\":false,\"issues\":[{\"code\":\"DYNAMIC_VALUE_NOT_AVAILABLE\",\"path\":\"template.owner\"}]}},{\"title\":\"neither an ID nor a template\",\"args\":{},\"error\":\"E011002\"},{\"title\":\"an unknown template ID\",\"args\":{\"id\":\"JT-nope\"},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::ValidateJwtTemplate>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
         name: "ValidateSnapshot",
         area: "project",
         tool: "project_read",
@@ -9547,6 +10521,30 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
         ),
     },
     crate::catalog::OperationDef {
+        name: "ApplyJwtTemplateFromLibrary",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Create a project JWT template from a library entry, optionally with another name, tags or claims.",
+        description: "Copies the library entry `libraryEntryId` into a new template of the project (its `source`\nnames the entry) and returns `{template}`. Overrides: `nameOverride`, `descriptionOverride`,\n`tagsOverride` replace those fields; `templateOverride` amends the claims (each top-level\nclaim given replaces the entry's, a `null` removes it). The result is validated like\nCreateJwtTemplate: on any error nothing is saved and the call fails with `E011003` (e.g. when\nthe project already has a template of that name: pass `nameOverride`).",
+        extension: ::std::option::Option::None,
+        source: "operations/project/ApplyJwtTemplateFromLibrary.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/library/apply",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"libraryEntryId\":{\"type\":\"string\",\"minLength\":1,\"description\":\"The library entry's ID (see ListJwtTemplateLibrary).\"},\"nameOverride\":{\"type\":\"string\",\"description\":\"The new template's name instead of the entry's.\"},\"descriptionOverride\":{\"type\":\"string\",\"description\":\"The new template's description instead of the entry's.\"},\"tagsOverride\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"The new template's tags instead of the entry's.\"},\"templateOverride\":{\"type\":\"object\",\"description\":\"Claims to set (or, with `null`, remove) on top of the entry's.\"}},\"required\":[\"libraryEntryId\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"template\":{\"$ref\":\"#/$defs/JwtTemplate\"}},\"required\":[\"template\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        examples: "[{\"title\":\"Supabase claims with the user's department added\",\"args\":{\"libraryEntryId\":\"supabase\",\"nameOverride\":\"Supabase (prod)\",\"templateOverride\":{\"department\":\"{{user.customAttributes.department}}\"}},\"expect\":{\"template\":{\"name\":\"Supabase (prod)\",\"source\":\"supabase\",\"template\":{\"role\":\"authenticated\",\"department\":\"{{user.customAttributes.department}}\"}}}},{\"title\":\"the project already has a template named like the Hasura entry\",\"args\":{\"libraryEntryId\":\"hasura\"},\"error\":\"E011003\"},{\"title\":\"an unknown entry\",\"args\":{\"libraryEntryId\":\"okta\"},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::ApplyJwtTemplateFromLibrary>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
         name: "ClearList",
         area: "project",
         tool: "project_write",
@@ -9571,6 +10569,78 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
         ),
     },
     crate::catalog::OperationDef {
+        name: "CloneProject",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Create a new project of your company with a copy of the selected project's configuration.",
+        description: "Creates project `name` and copies the selected project's configuration into it: settings,\nroles and permissions, lists, JWT templates, custom-attribute definitions, password policy\nand every other configuration collection (secrets included). As in Descope, users, tenants\nand access keys are not cloned, nor anything that belongs to a tenant (tenant roles and\ntenant password policies) or is runtime data (tokens, sessions, history). Returns\n`{projectId, projectName, environment, tag, tags}` (`tag` is the older name of\n`environment`). The session stays on the source project: call session.selectProject to\nwork in the copy. Names are unique in the company (ignoring case).",
+        extension: ::std::option::Option::None,
+        source: "operations/project/CloneProject.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/project/clone",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100,\"description\":\"The new project's name, unique in your company.\"},\"environment\":{\"type\":\"string\",\"enum\":[\"production\",\"\"],\"description\":\"`production`, or empty (the default) for a non-production project.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags, e.g. `staging`.\"}},\"required\":[\"name\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"projectId\":{\"type\":\"string\",\"description\":\"The new project's ID.\"},\"projectName\":{\"type\":\"string\",\"description\":\"The new project's name.\"},\"environment\":{\"type\":\"string\",\"description\":\"`production` or empty.\"},\"tag\":{\"type\":\"string\",\"description\":\"Same as `environment` (its older name).\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"The new project's tags.\"}},\"required\":[\"projectId\",\"projectName\",\"environment\",\"tags\"]}",
+        examples: "[{\"title\":\"a staging copy of prod\",\"args\":{\"name\":\"acme-staging-2\",\"tags\":[\"staging\"]},\"expect\":{\"projectName\":\"acme-staging-2\",\"environment\":\"\",\"tag\":\"\",\"tags\":[\"staging\"]}},{\"title\":\"a name another project has\",\"args\":{\"name\":\"ACME-staging\"},\"error\":\"E011001\"},{\"title\":\"an environment other than production or empty\",\"args\":{\"name\":\"acme-qa\",\"environment\":\"staging\"},\"error\":\"E011003\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::CloneProject>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "CloneProjectAsync",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Clone the selected project like CloneProject, returning a process ID to poll.",
+        description: "Same copy, rules and checks as CloneProject, but returns `{processId}`; read the outcome with\nGetCloneProjectProcess (in this same, source project). idmcp finishes the copy before it\nanswers, so the first poll already has the new project's ID.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/CloneProjectAsync.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/project/clone/async",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100,\"description\":\"The new project's name, unique in your company.\"},\"environment\":{\"type\":\"string\",\"enum\":[\"production\",\"\"],\"description\":\"`production`, or empty (the default).\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"}},\"required\":[\"name\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"processId\":{\"type\":\"string\",\"description\":\"The clone process to poll with GetCloneProjectProcess.\"}},\"required\":[\"processId\"]}",
+        examples: "[{\"title\":\"a sandbox copy of prod\",\"args\":{\"name\":\"acme-sandbox\",\"tags\":[\"sandbox\"]}},{\"title\":\"a name another project has\",\"args\":{\"name\":\"acme-prod\"},\"error\":\"E011001\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::CloneProjectAsync>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "CreateJwtTemplate",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Create a JWT template (custom claims for user or access-key JWTs); it is validated first.",
+        description: "Runs every check of ValidateJwtTemplate first; if any finds an error, nothing is saved and the\ncall fails with `E011003`, naming each problem, where it is and how to fix it (warnings do not\nblock). Otherwise stores the template with a new ID and returns `{template}`. Fields left out\nget their defaults: `type: user`, empty description, source and tags, `false` options. The\nclaims may be given as an object or as JSON text; they are stored as an object.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/CreateJwtTemplate.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/create",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"template\":{\"$ref\":\"#/$defs/JwtTemplate\"}},\"required\":[\"template\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"template\":{\"$ref\":\"#/$defs/JwtTemplate\"}},\"required\":[\"template\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        examples: "[{\"title\":\"department and plan claims for the analytics app\",\"args\":{\"template\":{\"name\":\"Analytics app\",\"description\":\"Claims the analytics dashboard reads\",\"template\":{\"department\":\"{{user.customAttributes.department}}\",\"plan\":\"{{tenant.customAttributes.plan}}\",\"app_roles\":\"{{user.roleNames}}\"}}},\"expect\":{\"template\":{\"name\":\"Analytics app\",\"type\":\"user\",\"template\":{\"department\":\"{{user.customAttributes.department}}\"}}}},{\"title\":\"claims given as JSON text\",\"args\":{\"template\":{\"name\":\"Text claims\",\"type\":\"user\",\"template\":\"{\\\"locale\\\": \\\"en\\\", \\\"mail\\\": \\\"{{user.email}}\\\"}\"}},\"expect\":{\"template\":{\"name\":\"Text claims\",\"template\":{\"locale\":\"en\",\"mail\":\"{{user.email}}\"}}}},{\"title\":\"a template that overrides the expiry is refused\",\"args\":{\"template\":{\"name\":\"Long tokens\",\"template\":{\"exp\":4102444800}}},\"error\":\"E011003\"},{\"title\":\"a name another template has\",\"args\":{\"template\":{\"name\":\"hasura graphql\",\"template\":{\"a\":\"b\"}}},\"error\":\"E011003\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::CreateJwtTemplate>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
         name: "CreateList",
         area: "project",
         tool: "project_write",
@@ -9592,6 +10662,86 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
         secrets_out: &[],
         exec: crate::catalog::Exec::Handler(
             <crate::catalog::Handlers as self::bind::project::CreateList>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "CreateProject",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Create a new, empty project in your company (default settings, no configuration).",
+        description: "Creates project `name` with default settings (10-minute session tokens, 4-week refresh\ntokens, the default password policy) and nothing else: no roles, lists, templates or users.\nReturns `{projectId, projectName, environment, tag, tags}` like CloneProject. The session stays\non its project: call session.selectProject to work in the new one. Use CloneProject instead to\nstart from a copy of an existing project's configuration. Names are unique in the company\n(ignoring case).",
+        extension: ::std::option::Option::Some(
+            "G13: Descope's API creates projects only by CloneProject, which copies everything; idmcp adds an empty project.",
+        ),
+        source: "operations/project/CreateProject.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/project/create",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100,\"description\":\"The new project's name, unique in your company.\"},\"environment\":{\"type\":\"string\",\"enum\":[\"production\",\"\"],\"description\":\"`production`, or empty (the default) for a non-production project.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags, e.g. `staging`.\"}},\"required\":[\"name\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"projectId\":{\"type\":\"string\",\"description\":\"The new project's ID.\"},\"projectName\":{\"type\":\"string\",\"description\":\"The new project's name.\"},\"environment\":{\"type\":\"string\",\"description\":\"`production` or empty.\"},\"tag\":{\"type\":\"string\",\"description\":\"Same as `environment` (its older name).\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"The new project's tags.\"}},\"required\":[\"projectId\",\"projectName\",\"environment\",\"tags\"]}",
+        examples: "[{\"title\":\"an empty project for a new product\",\"args\":{\"name\":\"acme-labs\",\"environment\":\"\",\"tags\":[\"labs\"]},\"expect\":{\"projectName\":\"acme-labs\",\"environment\":\"\",\"tags\":[\"labs\"]}},{\"title\":\"a name another project has\",\"args\":{\"name\":\"acme-prod\"},\"error\":\"E011001\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::CreateProject>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "DeleteJwtTemplate",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Delete a JWT template.",
+        description: "Removes the template with this ID permanently and returns `{}`. Tokens issued afterwards no\nlonger carry its claims. An unknown ID fails and changes nothing.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/DeleteJwtTemplate.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/delete",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"description\":\"The template's ID.\"}},\"required\":[\"id\"]}",
+        output_schema: "{\"type\":\"object\",\"properties\":{}}",
+        examples: "[{\"title\":\"delete the partner-portal template\",\"args\":{\"id\":\"JT-partner-portal\"},\"expect\":{}},{\"title\":\"an unknown template\",\"args\":{\"id\":\"JT-nope\"},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Verb(
+            &crate::engine::verb::VerbDef {
+                verb: crate::engine::verb::Verb::Delete,
+                collection: "jwt_templates",
+                key: &[("id", "id")],
+                id_field: ::std::option::Option::None,
+                id_prefix: "",
+                id_input: ::std::option::Option::None,
+                unique: &[],
+                body: ::std::option::Option::None,
+                items: ::std::option::Option::None,
+                omit: &[],
+                set: &[],
+                defaults: &[],
+                fields: &[],
+                filters: &[],
+                sort_input: ::std::option::Option::None,
+                sort_default: ::std::option::Option::None,
+                page_input: ::std::option::Option::None,
+                limit_input: ::std::option::Option::None,
+                limit_default: 100i64,
+                wrap: ::std::option::Option::None,
+                total: false,
+                returns_id: ::std::option::Option::None,
+                created_field: ::std::option::Option::None,
+                modified_field: ::std::option::Option::None,
+                not_found: ::std::option::Option::Some((
+                    "E011004",
+                    "JWT template not found (see ListJwtTemplates for the project's templates)",
+                )),
+                conflict: ::std::option::Option::None,
+            },
         ),
     },
     crate::catalog::OperationDef {
@@ -9739,6 +10889,30 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 114usize] = [
         secrets_out: &[],
         exec: crate::catalog::Exec::Handler(
             <crate::catalog::Handlers as self::bind::project::RemoveTextsFromList>::call,
+        ),
+    },
+    crate::catalog::OperationDef {
+        name: "UpdateJwtTemplate",
+        area: "project",
+        tool: "project_write",
+        class: crate::catalog::Class::Write,
+        summary: "Change a JWT template (by `template.id`); validated first, unchanged on any error.",
+        description: "`template.id` names the template. Fields given replace the stored ones; fields left out keep\ntheir value (`template`, the claims, is replaced as a whole when given). The result is checked\nlike ValidateJwtTemplate does; on any error nothing changes and the call fails with\n`E011003`, naming each problem. Returns the updated `{template}`.",
+        extension: ::std::option::Option::None,
+        source: "operations/project/UpdateJwtTemplate.yaml",
+        http: ::std::option::Option::Some(crate::catalog::HttpDef {
+            method: "POST",
+            path: "/v1/mgmt/jwt/templates/update",
+            query: &[],
+            path_params: &[],
+        }),
+        input_schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"template\":{\"$ref\":\"#/$defs/JwtTemplate\"}},\"required\":[\"template\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        output_schema: "{\"type\":\"object\",\"properties\":{\"template\":{\"$ref\":\"#/$defs/JwtTemplate\"}},\"required\":[\"template\"],\"$defs\":{\"JwtTemplate\":{\"type\":\"object\",\"description\":\"A JWT template: the custom claims Descope adds to the JWTs of users (`type: user`) or of\\naccess keys (`type: key`). `template` holds the claims; a string value may contain dynamic\\nvalues such as `{{user.email}}` or `{{user.customAttributes.department}}`, filled in when a\\ntoken is issued.\\n\",\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\",\"description\":\"The template's ID (`JT…`).\"},\"name\":{\"type\":\"string\",\"description\":\"The template's name, unique in the project.\"},\"description\":{\"type\":\"string\",\"description\":\"What the template is for.\"},\"type\":{\"type\":\"string\",\"enum\":[\"user\",\"key\"],\"description\":\"`user` (users' session JWTs; the default) or `key` (JWTs access keys exchange for).\"},\"source\":{\"type\":\"string\",\"description\":\"The library entry it was applied from (ApplyJwtTemplateFromLibrary); empty otherwise.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Free-form tags.\"},\"template\":{\"type\":[\"object\",\"string\"],\"description\":\"The claims: a JSON object whose keys are claim names (nested objects allowed), or the\\nsame object as JSON text. Dynamic values: `{{user.<field>}}` (userId, loginIds, email,\\nphone, name, givenName, middleName, familyName, picture, verifiedEmail, verifiedPhone,\\nstatus, roleNames, userTenants, externalIds, createdTime), `{{user.customAttributes.<name>}}`,\\n`{{tenant.id|name|domains}}`, `{{tenant.customAttributes.<name>}}`, and for `key`\\ntemplates `{{key.id|name|clientId|roleNames|boundUserId}}`. Descope sets `iss`, `exp`,\\n`iat`, `nbf`, `jti`, `amr`, `drn`, `nsec`, `dct` (and `tenants`, `roles`, `permissions`\\nunless `authSchema` is `none`) itself; `sub` only with `overrideSubject`.\\n\"},\"authSchema\":{\"type\":\"string\",\"enum\":[\"\",\"default\",\"tenantOnly\",\"none\"],\"description\":\"Where roles and permissions go: `default` (project ones at the root, tenant ones under `tenants`), `tenantOnly` (the current tenant's at the root), `none` (no Descope authorization claims). Empty means `default`.\"},\"conformanceIssuer\":{\"type\":\"boolean\",\"description\":\"Descope's issuer-format option: an OIDC-conformant `iss`.\"},\"autoDCT\":{\"type\":\"boolean\",\"description\":\"Set the current-tenant claim (`dct`) automatically.\"},\"enforceIssuer\":{\"type\":\"boolean\",\"description\":\"Whether token validation requires the configured issuer.\"},\"emptyClaimPolicy\":{\"type\":\"string\",\"enum\":[\"\",\"none\",\"nil\",\"delete\"],\"description\":\"What a claim whose dynamic value is empty becomes: `none` (kept as empty), `nil` (null) or `delete` (left out).\"},\"overrideSubject\":{\"type\":\"boolean\",\"description\":\"Let the template's `sub` claim replace the user ID as subject.\"},\"issuerType\":{\"type\":\"string\",\"enum\":[\"\",\"legacy\",\"inbound\",\"federated\"],\"description\":\"Which issuer the JWT carries.\"},\"omitCustomClaimsFromDSR\":{\"type\":\"boolean\",\"description\":\"Leave the custom claims out of the refresh token (keeps cookies small).\"},\"addJti\":{\"type\":\"boolean\",\"description\":\"Add a unique `jti` claim to every token.\"},\"excludePermissions\":{\"type\":\"boolean\",\"description\":\"Leave permissions out of the token (roles only).\"}}}}}",
+        examples: "[{\"title\":\"fix the partner-portal template\",\"args\":{\"template\":{\"id\":\"JT-partner-portal\",\"template\":{\"partner_plan\":\"{{tenant.customAttributes.plan}}\",\"email\":\"{{user.email}}\",\"display_name\":\"{{user.name}}\"}}},\"expect\":{\"template\":{\"id\":\"JT-partner-portal\",\"name\":\"Partner portal\",\"template\":{\"display_name\":\"{{user.name}}\"}}}},{\"title\":\"rename the Hasura template\",\"args\":{\"template\":{\"id\":\"JT-hasura\",\"name\":\"Hasura (prod)\"}},\"expect\":{\"template\":{\"id\":\"JT-hasura\",\"name\":\"Hasura (prod)\",\"type\":\"user\"}}},{\"title\":\"a claim that references an undefined attribute\",\"args\":{\"template\":{\"id\":\"JT-hasura\",\"template\":{\"tier\":\"{{user.customAttributes.tier}}\"}}},\"error\":\"E011003\"},{\"title\":\"without an ID\",\"args\":{\"template\":{\"name\":\"x\"}},\"error\":\"E011002\"},{\"title\":\"an unknown template\",\"args\":{\"template\":{\"id\":\"JT-nope\",\"name\":\"x\"}},\"error\":\"E011004\"}]",
+        secrets_in: &[],
+        secrets_out: &[],
+        exec: crate::catalog::Exec::Handler(
+            <crate::catalog::Handlers as self::bind::project::UpdateJwtTemplate>::call,
         ),
     },
     crate::catalog::OperationDef {

@@ -4,8 +4,10 @@
 pub mod access_control;
 pub mod audits;
 pub mod auth_keys;
+pub mod jwt_templates;
 pub mod onboarding;
 pub mod project;
+pub mod projects;
 pub mod session;
 pub mod tenants;
 pub mod tests;
@@ -17,6 +19,7 @@ pub fn extra_keys() -> impl Iterator<Item = &'static (&'static str, &'static [&'
         .iter()
         .chain(audits::KEYS)
         .chain(auth_keys::KEYS)
+        .chain(jwt_templates::KEYS)
         .chain(project::KEYS)
         .chain(tenants::KEYS)
         .chain(tests::KEYS)
