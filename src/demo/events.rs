@@ -202,8 +202,10 @@ fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>,
     }
     let saml = tenants.iter().any(|t| t == "T-acme" || t == "T-globex");
     let doc_method = doc.and_then(|d| d.get("signUpMethod")).and_then(Value::as_str).and_then(method_code);
-    let method = if tenants.iter().any(|t| t == "T-globex") && rng.random_bool(0.85) {
-        M_SSO // Globex enforces SSO for most of its members.
+    let method = if tenants.iter().any(|t| t == "T-globex") {
+        // Globex enforces SSO: its members have no other way in (so every failed Globex
+        // sign-in since the certificate expired is the certificate's doing).
+        M_SSO
     } else if saml && rng.random_bool(0.5) {
         M_SSO
     } else if let Some(m) = doc_method.filter(|m| *m != M_WEBAUTHN) {

@@ -17,7 +17,6 @@ use super::users::{args, out};
 use crate::catalog::generated::types::project::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::docs;
 use crate::store::principals::new_id;
 
 /// Document keys these handlers look templates up by (the name is unique in a project).
@@ -117,7 +116,7 @@ struct Known {
 
 fn names_in(ctx: &Ctx, coll: &str) -> Result<Vec<(String, String)>, ApiError> {
     let pid = ctx.project_id()?;
-    Ok(docs::scan(ctx.db(), pid, coll)?
+    Ok(ctx.db().docs().scan(pid, coll)?
         .into_iter()
         .map(|(id, d)| {
             let name = d.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| id.clone());
@@ -545,7 +544,7 @@ fn unknown_template(id: &str) -> ApiError {
 }
 
 fn load(ctx: &Ctx, id: &str) -> Result<Map<String, Value>, ApiError> {
-    let doc = docs::get(ctx.db(), ctx.project_id()?, TEMPLATES, id)?.ok_or_else(|| unknown_template(id))?;
+    let doc = ctx.db().docs().get(ctx.project_id()?, TEMPLATES, id)?.ok_or_else(|| unknown_template(id))?;
     Ok(doc.as_object().cloned().unwrap_or_default())
 }
 
@@ -609,7 +608,7 @@ async fn create_jwt_template(ctx: &mut Ctx, input: CreateJwtTemplateInput) -> Re
     let t = args(&input.template)?;
     // A given ID is kept (so a template can be recreated as it was), unless it is taken.
     let id = match t.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-        Some(id) if docs::get(ctx.db(), ctx.project_id()?, TEMPLATES, id)?.is_some() => {
+        Some(id) if ctx.db().docs().get(ctx.project_id()?, TEMPLATES, id)?.is_some() => {
             return Err(ApiError::conflict("E011001", format!("a JWT template with id `{id}` already exists; change it with UpdateJwtTemplate, or leave `id` out to get a new one")));
         }
         Some(id) => id.to_owned(),

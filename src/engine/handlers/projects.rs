@@ -15,8 +15,7 @@ use super::users::out;
 use crate::catalog::generated::types::project::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::docs;
-use crate::store::principals::{self, Project, new_id};
+use crate::store::principals::{Project, new_id};
 
 /// Collections a clone leaves behind (Descope: "users, tenants and access keys are not cloned").
 const NOT_CLONED: &[&str] = &["tenants", "tenant_settings", "tenant_admin_links", KEYS_COLL];
@@ -34,7 +33,7 @@ fn new_project(ctx: &Ctx, name: &str, environment: Option<&str>, tags: Option<&V
     }
     let company = &ctx.principal.company_id;
     // Names are unique in the company ignoring case, as session.selectProject finds them.
-    if let Some(p) = principals::find_project(ctx.db(), company, name)? {
+    if let Some(p) = ctx.db().principals().find_project(company, name)? {
         return Err(ApiError::conflict(
             "E011001",
             format!("your company already has a project named `{}` (ID {}); choose another name (session listProjects shows them all)", p.name, p.id),
@@ -43,7 +42,7 @@ fn new_project(ctx: &Ctx, name: &str, environment: Option<&str>, tags: Option<&V
     let environment = environment.unwrap_or_default().to_owned();
     let tags = tags.cloned().unwrap_or_default();
     let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
-    let id = principals::ensure_project(ctx.db(), company, name, &environment, &tag_refs, ctx.now_ms)?;
+    let id = ctx.db().principals().ensure_project(company, name, &environment, &tag_refs, ctx.now_ms)?;
     Ok(Project { id, name: name.to_owned(), environment, tags })
 }
 
@@ -60,11 +59,11 @@ fn in_project<T>(ctx: &mut Ctx, project: &Project, f: impl FnOnce(&Ctx) -> Resul
 fn configuration(ctx: &Ctx) -> Result<Vec<(String, String, Value)>, ApiError> {
     let pid = ctx.project_id()?;
     let mut out = Vec::new();
-    for coll in docs::collections(ctx.db(), pid)? {
+    for coll in ctx.db().docs().collections(pid)? {
         if is_runtime_data(&coll) || NOT_CLONED.contains(&coll.as_str()) {
             continue;
         }
-        for (id, doc) in docs::scan(ctx.db(), pid, &coll)? {
+        for (id, doc) in ctx.db().docs().scan(pid, &coll)? {
             // A document bound to a tenant would point at a tenant the copy does not have.
             if doc.get("tenantId").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) {
                 continue;
@@ -112,7 +111,7 @@ async fn clone_project_async(ctx: &mut Ctx, input: CloneProjectAsyncInput) -> Re
 
 #[operation(project::GetCloneProjectProcess)]
 async fn get_clone_project_process(ctx: &mut Ctx, input: GetCloneProjectProcessInput) -> Result<GetCloneProjectProcessOutput, ApiError> {
-    let Some(run) = docs::get(ctx.db(), ctx.project_id()?, CLONE_RUNS, &input.process_id)? else {
+    let Some(run) = ctx.db().docs().get(ctx.project_id()?, CLONE_RUNS, &input.process_id)? else {
         return Err(ApiError::not_found(
             "E011004",
             format!(
@@ -184,18 +183,18 @@ mod tests {
         /// Documents per collection of a project.
         fn contents(&self, project_id: &str) -> std::collections::BTreeMap<String, Vec<Value>> {
             let conn = self.app.store.writer_blocking();
-            docs::collections(&conn, project_id)
+            conn.docs().collections(project_id)
                 .unwrap()
                 .into_iter()
                 .map(|c| {
-                    let d = docs::scan(&conn, project_id, &c).unwrap().into_iter().map(|(_, d)| d).collect();
+                    let d = conn.docs().scan(project_id, &c).unwrap().into_iter().map(|(_, d)| d).collect();
                     (c, d)
                 })
                 .collect()
         }
         fn project(&self, name: &str) -> Project {
             let conn = self.app.store.writer_blocking();
-            principals::find_project(&conn, &self.p.company_id, name).unwrap().expect("project exists")
+            conn.principals().find_project(&self.p.company_id, name).unwrap().expect("project exists")
         }
     }
 
