@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod docs;
 pub mod engine;
 pub mod error;
+pub mod https;
 pub mod journal;
 pub mod mcp;
 pub mod session;

@@ -13,9 +13,6 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 use super::answer::{self, Answer, Citations, Mode, Retrieval};
@@ -46,7 +43,7 @@ A sentence without a passage number is removed before the reader sees it.
 5. Plain sentences only: no headings, no code blocks (the reader is shown the passages' code examples separately) \
 and no list of sources (it is added for you).";
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HttpsClient = crate::https::Client;
 
 /// A configured chat-completions endpoint. The key is never shown: not by `Debug`, not in
 /// errors (an endpoint's error text is searched for it and redacted), not in logs.
@@ -68,14 +65,6 @@ impl fmt::Debug for Llm {
             .field("model", &self.model)
             .field("key", &self.key.as_ref().map(|_| "***"))
             .finish()
-    }
-}
-
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 
@@ -123,7 +112,7 @@ impl Llm {
         match parsed.scheme() {
             "https" => {}
             // The question, the passages and the key would cross the network readable.
-            "http" if is_loopback(&host) => {}
+            "http" if crate::https::is_loopback(&host.to_string()) => {}
             "http" => {
                 return Err(format!(
                     "--llm-url http://{host}… would send questions and IDMCP_LLM_KEY in clear text: use https:// \
@@ -168,13 +157,7 @@ impl Llm {
                 return Err("IDMCP_LLM_KEY holds characters an HTTP header cannot carry (a line break?): set it to the key alone".into());
             }
         }
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| format!("TLS setup for the model endpoint: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = crate::https::client().map_err(|e| format!("{e} (for the model endpoint)"))?;
         Ok(Llm {
             endpoint,
             origin,

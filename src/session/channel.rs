@@ -85,11 +85,6 @@ impl Webhook {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// `%XX` decoding for the user and password of an SMTP URL.
 fn percent_decode(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
@@ -150,7 +145,7 @@ impl Smtp {
         }
         let from = from.ok_or("the SMTP URL needs the sender: add ?from=idmcp@example.com")?;
         from.parse::<lettre::message::Mailbox>().map_err(|e| format!("from={from} is not an e-mail address: {e}"))?;
-        if password.is_some() && tls == SmtpTls::None && !is_loopback(&host) {
+        if password.is_some() && tls == SmtpTls::None && !crate::https::is_loopback(&host) {
             return Err(format!("tls=none would send the SMTP password to {host} in clear text: use STARTTLS (drop tls=none) or smtps://"));
         }
         Ok(Smtp { host, port, user, password, from, tls })
@@ -229,7 +224,7 @@ impl Webhook {
         match url.scheme_str() {
             Some("https") if !host.is_empty() => {}
             // In clear text the passcode could be read on the way: only to this machine.
-            Some("http") if is_loopback(host) => {}
+            Some("http") if crate::https::is_loopback(host) => {}
             Some("http") => return Err(format!("webhook:http://{host}… would send passcodes in clear text: use https:// (plain http is allowed only to 127.0.0.1/localhost)")),
             _ => return Err("the webhook channel needs an absolute https:// URL: webhook:https://host/path".into()),
         }
@@ -238,16 +233,7 @@ impl Webhook {
 
     async fn send(self, d: OwnedDelivery) -> Result<(), String> {
         use http_body_util::{BodyExt, Full};
-        use hyper_util::client::legacy::Client;
-        use hyper_util::rt::TokioExecutor;
-
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls_ring())
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: Client<_, Full<hyper::body::Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+        let client = crate::https::client()?;
         let body = json!({"approvalId": d.approval_id, "email": d.email, "otp": d.otp, "expiresAt": d.expires_at, "url": d.url}).to_string();
         let req = hyper::Request::post(self.url.clone())
             .header(hyper::header::CONTENT_TYPE, "application/json")
@@ -265,10 +251,6 @@ impl Webhook {
             Err(format!("the webhook at {origin} answered HTTP {status}"))
         }
     }
-}
-
-fn rustls_ring() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::ring::default_provider()
 }
 
 impl std::str::FromStr for Channel {
