@@ -316,34 +316,8 @@ fn serve_refuses_llm_settings_it_cannot_use_and_says_how_to_fix_them() {
     }
 }
 
-/// A tools/call over streamable HTTP (2026-07-28, stateless); the JSON-RPC result.
 fn mcp_call(port: u16, token: &str, tool: &str, arguments: Value) -> Value {
-    let body = json!({
-        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": {
-            "name": tool, "arguments": arguments,
-            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
-        }
-    })
-    .to_string();
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("Content-Type", "application/json"),
-        ("Accept", "application/json, text/event-stream"),
-        ("MCP-Protocol-Version", "2026-07-28"),
-        ("Mcp-Method", "tools/call"),
-        ("Mcp-Name", tool),
-        ("Authorization", auth.as_str()),
-    ];
-    let r = common::http(port, "POST", "/mcp", &headers, &body, Duration::from_secs(60)).expect("POST /mcp");
-    assert_eq!(r.status, 200, "{}", r.body);
-    let json_text = if r.header("content-type").is_some_and(|c| c.starts_with("text/event-stream")) {
-        r.body.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).filter(|l| l.contains("\"jsonrpc\"")).last().unwrap_or("").to_owned()
-    } else {
-        r.body.clone()
-    };
-    let v: Value = serde_json::from_str(&json_text).unwrap_or_else(|e| panic!("unparsable answer ({e}): {}", r.body));
-    v["result"].clone()
+    common::tools_call(port, token, tool, arguments, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{tool}: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

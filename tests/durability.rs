@@ -157,46 +157,9 @@ fn start(dir: &Path, otp_file: &Path, demo: bool) -> (Server, Option<String>) {
 // a truncated body, never mistaken for an answer.
 
 
-/// One `tools/call` as a 2026-07-28 stateless request; `Ok` only for a complete JSON-RPC
-/// result (which may still be an `isError` tool result).
+/// [`common::tools_call`] with this test's read timeout.
 fn mcp_call(port: u16, token: &str, tool: &str, arguments: Value) -> Result<Value, String> {
-    let body = json!({
-        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": {
-            "name": tool,
-            "arguments": arguments,
-            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
-        }
-    })
-    .to_string();
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("Content-Type", "application/json"),
-        ("Accept", "application/json, text/event-stream"),
-        ("MCP-Protocol-Version", "2026-07-28"),
-        ("Mcp-Method", "tools/call"),
-        ("Mcp-Name", tool),
-        ("Authorization", auth.as_str()),
-    ];
-    let r = http(port, "POST", "/mcp", &headers, &body).map_err(|e| format!("I/O: {e}"))?;
-    if r.status != 200 {
-        return Err(format!("HTTP {}: {}", r.status, r.body));
-    }
-    // A JSON body, or an SSE stream whose last `data:` line carries the answer.
-    let json_text = if r.header("content-type").is_some_and(|c| c.starts_with("text/event-stream")) {
-        r.body.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).filter(|l| l.contains("\"jsonrpc\"")).last().unwrap_or("").to_owned()
-    } else {
-        r.body.clone()
-    };
-    let v: Value = serde_json::from_str(&json_text).map_err(|e| format!("unparsable answer ({e}): {}", r.body))?;
-    if !v["error"].is_null() {
-        return Err(format!("JSON-RPC error: {}", v["error"]));
-    }
-    let result = v["result"].clone();
-    if !result.is_object() {
-        return Err(format!("no result: {v}"));
-    }
-    Ok(result)
+    common::tools_call(port, token, tool, arguments, Duration::from_secs(60))
 }
 
 /// The structured result of a successful tool call, or why it is not one.
