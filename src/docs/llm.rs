@@ -3,9 +3,7 @@
 //! retrieved passages only, and only sentences that cite one of them are kept. Without a model,
 //! when retrieval finds nothing, or when the model fails, the extractive answer is given.
 //!
-//! The HTTPS client is built the way the webhook channel builds its own
-//! (`session/channel.rs`: hyper-util's client with rustls, ring and webpki roots); the two are
-//! kept apart because that module is the approval path's, and share nothing but the pattern.
+//! Requests go through the shared outbound client ([`crate::https`]), as webhook deliveries do.
 
 use std::fmt;
 use std::time::Duration;
