@@ -100,3 +100,54 @@ pub fn other_company(app: &App) -> Principal {
     conn.principals().ensure_project(&c, "other-prod", "production", &[], now).unwrap();
     conn.principals().principal_for_email("boss@other.example").unwrap().unwrap()
 }
+
+#[cfg(test)]
+/// Runs an operation's engine directly on acme-prod, in a transaction, without the approval
+/// gate (that is dispatch's concern and tested there): validation, execution, commit or
+/// rollback. For handler unit tests.
+pub async fn run_direct(app: &Arc<App>, p: &Principal, tool: &str, op: &str, args: serde_json::Value) -> Result<serde_json::Value, crate::dispatch::CallError> {
+    use crate::catalog::{self, Exec};
+    let op = catalog::find(tool, op).expect("known operation");
+    crate::dispatch::validate(op, &args)?;
+    let conn = app.store.writer().await;
+    let now = app.clock.now_ms();
+    let session = conn.principals().session_for(p, now).unwrap();
+    let project = conn.principals().find_project(&p.company_id, "acme-prod").unwrap();
+    let mut ctx = crate::engine::Ctx { app: app.clone(), principal: p.clone(), session, project, now_ms: now, conn };
+    ctx.conn.begin().unwrap();
+    let out = match &op.def().exec {
+        Exec::Verb(v) => crate::engine::verb::run(v, &mut ctx, args),
+        Exec::Handler(h) => h(&mut ctx, args).await,
+    };
+    if out.is_ok() { ctx.conn.commit() } else { ctx.conn.rollback() }.unwrap();
+    out.map_err(crate::dispatch::CallError::Api)
+}
+
+/// A fresh demo store whose operations a test calls through [`run_direct`].
+#[cfg(test)]
+pub struct Direct {
+    pub rt: tokio::runtime::Runtime,
+    pub app: Arc<App>,
+    pub p: Principal,
+    _dir: tempfile::TempDir,
+}
+
+#[cfg(test)]
+impl Direct {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (app, p) = demo_app(dir.path());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        Direct { rt, app, p, _dir: dir }
+    }
+
+    pub fn call(&self, tool: &str, op: &str, args: serde_json::Value) -> Result<serde_json::Value, crate::dispatch::CallError> {
+        self.rt.block_on(run_direct(&self.app, &self.p, tool, op, args))
+    }
+
+    /// The id of a project of the demo company.
+    pub fn project_id(&self, name: &str) -> String {
+        let conn = self.app.store.writer_blocking();
+        conn.principals().find_project(&self.p.company_id, name).unwrap().expect("project exists").id
+    }
+}

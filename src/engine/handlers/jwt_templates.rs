@@ -753,26 +753,10 @@ mod tests {
     //! each rule on its own.
     use super::*;
     use crate::dispatch::CallError;
-    use crate::engine::handlers::users::tests::run_direct;
     use crate::testkit;
 
-    struct T {
-        rt: tokio::runtime::Runtime,
-        app: std::sync::Arc<crate::app::App>,
-        p: crate::store::principals::Principal,
-        _dir: tempfile::TempDir,
-    }
-
-    impl T {
-        fn new() -> Self {
-            let dir = tempfile::tempdir().unwrap();
-            let (app, p) = testkit::demo_app(dir.path());
-            T { rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(), app, p, _dir: dir }
-        }
-        fn call(&self, tool: &str, op: &str, args: Value) -> Result<Value, CallError> {
-            self.rt.block_on(run_direct(&self.app, &self.p, tool, op, args))
-        }
-    }
+    /// The shared harness (a demo store, operations run directly).
+    type T = testkit::Direct;
 
     fn empty_project() -> Known {
         Known { user_attrs: BTreeSet::new(), tenant_attrs: BTreeSet::new(), templates: Vec::new() }

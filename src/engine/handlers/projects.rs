@@ -161,24 +161,21 @@ mod tests {
     //! process record, and the new project's initial settings.
     use super::*;
     use crate::dispatch::CallError;
-    use crate::engine::handlers::users::tests::run_direct;
     use crate::testkit;
 
-    struct T {
-        rt: tokio::runtime::Runtime,
-        app: std::sync::Arc<crate::app::App>,
-        p: crate::store::principals::Principal,
-        _dir: tempfile::TempDir,
+    /// The shared harness, plus the project views these tests compare.
+        struct T(testkit::Direct);
+
+    impl std::ops::Deref for T {
+        type Target = testkit::Direct;
+        fn deref(&self) -> &testkit::Direct {
+            &self.0
+        }
     }
 
     impl T {
         fn new() -> Self {
-            let dir = tempfile::tempdir().unwrap();
-            let (app, p) = testkit::demo_app(dir.path());
-            T { rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(), app, p, _dir: dir }
-        }
-        fn call(&self, tool: &str, op: &str, args: Value) -> Result<Value, CallError> {
-            self.rt.block_on(run_direct(&self.app, &self.p, tool, op, args))
+            T(testkit::Direct::new())
         }
         /// Documents per collection of a project.
         fn contents(&self, project_id: &str) -> std::collections::BTreeMap<String, Vec<Value>> {

@@ -183,7 +183,7 @@ mod unit {
         let dir = tempfile::tempdir().unwrap();
         let (app, p) = testkit::demo_app(dir.path());
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let call = |tool: &str, op: &str, a: Value| rt.block_on(super::super::users::tests::run_direct(&app, &p, tool, op, a));
+        let call = |tool: &str, op: &str, a: Value| rt.block_on(crate::testkit::run_direct(&app, &p, tool, op, a));
 
         let out = call("tests_write", "GenerateOTPForTestUser", json!({"loginId": "qa_test_user@example.com", "deliveryMethod": "email"})).unwrap();
         let code = out["code"].as_str().unwrap().to_owned();

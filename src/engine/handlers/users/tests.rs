@@ -5,55 +5,30 @@ use serde_json::{Value, json};
 
 use super::search::{TestScope, matches};
 use super::*;
-use crate::engine::Ctx;
 use crate::store::docs;
-use crate::dispatch::{self, CallError};
+use crate::dispatch::CallError;
 use crate::testkit;
 
-struct T {
-    rt: tokio::runtime::Runtime,
-    app: std::sync::Arc<crate::app::App>,
-    p: crate::store::principals::Principal,
-    _dir: tempfile::TempDir,
-}
+/// The shared harness, plus the reads these tests repeat.
+struct T(testkit::Direct);
 
-/// Runs an operation's engine directly on acme-prod, in a transaction, without the
-/// approval gate (that is dispatch's concern and tested there): validation, execution,
-/// commit or rollback.
-pub(crate) async fn run_direct(app: &std::sync::Arc<crate::app::App>, p: &crate::store::principals::Principal, tool: &str, op: &str, args: Value) -> Result<Value, CallError> {
-    use crate::catalog::{self, Exec};
-    let op = catalog::find(tool, op).expect("known operation");
-    dispatch::validate(op, &args)?;
-    let conn = app.store.writer().await;
-    let now = app.clock.now_ms();
-    let session = conn.principals().session_for(p, now).unwrap();
-    let project = conn.principals().find_project(&p.company_id, "acme-prod").unwrap();
-    let mut ctx = Ctx { app: app.clone(), principal: p.clone(), session, project, now_ms: now, conn };
-    ctx.conn.begin().unwrap();
-    let out = match &op.def().exec {
-        Exec::Verb(v) => crate::engine::verb::run(v, &mut ctx, args),
-        Exec::Handler(h) => h(&mut ctx, args).await,
-    };
-    if out.is_ok() { ctx.conn.commit() } else { ctx.conn.rollback() }.unwrap();
-    out.map_err(CallError::Api)
+impl std::ops::Deref for T {
+    type Target = testkit::Direct;
+    fn deref(&self) -> &testkit::Direct {
+        &self.0
+    }
 }
 
 impl T {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let (app, p) = testkit::demo_app(dir.path());
-        T { rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(), app, p, _dir: dir }
-    }
-    fn call(&self, tool: &str, op: &str, args: Value) -> Result<Value, CallError> {
-        self.rt.block_on(run_direct(&self.app, &self.p, tool, op, args))
+        T(testkit::Direct::new())
     }
     fn load(&self, login: &str) -> Result<Value, CallError> {
         self.call("users_read", "LoadUser", json!({"loginId": login})).map(|v| v["user"].clone())
     }
     fn doc(&self, coll: &str, id: &str) -> Option<Value> {
-        let conn = self.app.store.writer_blocking();
-        let pid = conn.principals().find_project(&self.p.company_id, "acme-prod").unwrap().unwrap().id;
-        conn.docs().get(&pid, coll, id).unwrap()
+        let pid = self.project_id("acme-prod");
+        self.app.store.writer_blocking().docs().get(&pid, coll, id).unwrap()
     }
 }
 
