@@ -196,11 +196,14 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
 
     // Scope: the session of this credential, in the principal's company, and its project.
     let conn = if def.class == Class::Write { app.store.writer().await } else { app.store.reader().await };
-    let session = conn.principals().session_for(principal, now).map_err(ApiError::from)?;
-    let project = match &session.project_id {
-        Some(id) => conn.principals().find_project(&principal.company_id, id).map_err(ApiError::from)?,
-        None => None,
-    };
+    // A read takes them from the auth cache (checked against the store's auth generation on
+    // this connection); a write reads them afresh under the writer lock.
+    let (session, project) = if def.class == Class::Write {
+        crate::app::fresh_session(&conn, principal, now)
+    } else {
+        app.auth.session(&conn, principal, now)
+    }
+    .map_err(ApiError::from)?;
     entry.session = session.key.clone();
     entry.project_id = project.as_ref().map(|p| p.id.clone()).unwrap_or_default();
 

@@ -120,13 +120,24 @@ fn fields_of(e: &Entry) -> [String; FIELDS] {
 
 /// Appends inside the caller's transaction (the caller holds the writer).
 pub fn append_in(db: &dyn Db, e: &Entry) -> Result<()> {
-    let (seq, prev_hash) = match db.journal().last()? {
+    append_all_in(db, std::slice::from_ref(e))
+}
+
+/// Appends `entries` in order inside the caller's transaction (the caller holds the writer):
+/// the chain's tail is read once for the batch.
+pub fn append_all_in(db: &dyn Db, entries: &[Entry]) -> Result<()> {
+    let (mut seq, mut prev_hash) = match db.journal().last()? {
         Some((s, h)) => (s + 1, h),
         None => (1, String::new()),
     };
-    let fields = fields_of(e);
-    let hash = chain_hash(&prev_hash, seq, &fields);
-    db.journal().insert(&Record { seq, fields, prev_hash, hash })
+    for e in entries {
+        let fields = fields_of(e);
+        let hash = chain_hash(&prev_hash, seq, &fields);
+        db.journal().insert(&Record { seq, fields, prev_hash, hash: hash.clone() })?;
+        prev_hash = hash;
+        seq += 1;
+    }
+    Ok(())
 }
 
 /// Messages to the group-commit task.
@@ -136,11 +147,19 @@ pub enum Msg {
 }
 
 /// The queue handle kept in [`App`].
-pub type Queue = mpsc::UnboundedSender<Msg>;
+pub type Queue = mpsc::Sender<Msg>;
+
+/// How many records may wait for their batch. When the disk falls behind, a caller whose
+/// record finds the queue full waits for room (records are never dropped), so memory stays
+/// bounded and the callers slow down to what the journal can commit.
+pub const QUEUE_CAPACITY: usize = 4096;
+
+/// Largest batch committed in one transaction.
+const MAX_BATCH: usize = 1000;
 
 /// Starts the group-commit task; records wait at most ~10 ms before their batch commits.
 pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE_CAPACITY);
     let task = tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut batch = Vec::new();
@@ -151,7 +170,7 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
             };
             take(first, &mut batch, &mut flushes);
             let deadline = tokio::time::Instant::now() + Duration::from_millis(10);
-            while batch.len() < 1000 && flushes.is_empty() {
+            while batch.len() < MAX_BATCH && flushes.is_empty() {
                 match tokio::time::timeout_at(deadline, rx.recv()).await {
                     Ok(Some(m)) => take(m, &mut batch, &mut flushes),
                     _ => break,
@@ -159,7 +178,7 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
             }
             if !batch.is_empty() {
                 let conn = app.store.writer().await;
-                let r = crate::store::in_tx(&*conn, |c| batch.iter().try_for_each(|e| append_in(c, e)));
+                let r = crate::store::in_tx(&*conn, |c| append_all_in(c, &batch));
                 if let Err(err) = r {
                     tracing::error!(error = %err, records = batch.len(), "cannot append to the audit journal");
                 }
@@ -172,10 +191,11 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
     (tx, task)
 }
 
-/// Queues a record (or writes it at once when no queue runs, e.g. in CLI commands).
+/// Queues a record (or writes it at once when no queue runs, e.g. in CLI commands). When the
+/// queue is full this waits for room: a record is never dropped.
 pub async fn append(app: &App, e: &Entry) {
     if let Some(q) = app.journal.get() {
-        if q.send(Msg::Entry(Box::new(e.clone()))).is_ok() {
+        if q.send(Msg::Entry(Box::new(e.clone()))).await.is_ok() {
             return;
         }
     }
@@ -189,7 +209,7 @@ pub async fn append(app: &App, e: &Entry) {
 pub async fn flush(app: &App) {
     if let Some(q) = app.journal.get() {
         let (tx, rx) = oneshot::channel();
-        if q.send(Msg::Flush(tx)).is_ok() {
+        if q.send(Msg::Flush(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }

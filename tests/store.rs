@@ -211,19 +211,40 @@ fn principals_tokens_and_sessions() {
         assert_eq!((who.email.as_str(), who.company_id.as_str(), who.credential.as_str()), ("admin@acme.example", c.as_str(), id.as_str()), "{b}");
         assert!(p.principal_for_token(&secret, 1_000).unwrap().is_none(), "{b}: expired");
         assert!(p.principal_for_token("idmcp_wrong", 500).unwrap().is_none(), "{b}");
+        let (again, expires) = p.token_principal(&secret, 500).unwrap().unwrap();
+        assert_eq!((again, expires), (who.clone(), Some(1_000)), "{b}: with its expiry");
+        assert!(p.token_principal(&secret, 1_000).unwrap().is_none(), "{b}: expired");
         let listed = p.list_tokens().unwrap().join("\n");
         assert!(listed.contains(&id) && !listed.contains(&secret), "{b}: {listed}");
 
+        // The auth generation moves with every change a cached principal or session depends on.
+        let mut generation = p.auth_generation().unwrap();
+        let moved = |generation: &mut i64, what: &str| {
+            let now = p.auth_generation().unwrap();
+            assert_ne!(now, *generation, "{b}: {what} moves the auth generation");
+            *generation = now;
+        };
         let s = p.session_for(&who, 10).unwrap();
         assert_eq!(s.project_id.as_deref(), Some(prod.as_str()), "{b}: first project by default");
+        moved(&mut generation, "creating a session");
+        p.session_for(&who, 10).unwrap();
+        assert_eq!(p.auth_generation().unwrap(), generation, "{b}: reading a session does not");
         p.set_session_project(&s.key, &staging, 11).unwrap();
+        moved(&mut generation, "selecting a project");
         p.set_elevation(&s.key, Some(99), Some("ap_1"), 12).unwrap();
+        moved(&mut generation, "opening a write window");
+        p.ensure_project(&c, "acme-dev", "", &[], 3).unwrap();
+        moved(&mut generation, "creating a project");
+        p.create_token("admin@acme.example", "other", None, 3).unwrap().unwrap();
+        moved(&mut generation, "creating a token");
         let s = p.session_for(&who, 13).unwrap();
         assert_eq!((s.project_id.as_deref(), s.elevated_until, s.approval_id.as_deref()), (Some(staging.as_str()), Some(99), Some("ap_1")), "{b}");
         assert_eq!(p.end_all_elevations(14).unwrap(), 1, "{b}");
         assert_eq!(p.session_for(&who, 15).unwrap().elevated_until, None, "{b}");
 
+        let before_revoke = p.auth_generation().unwrap();
         assert_eq!(p.revoke_token(&secret, 20).unwrap().as_deref(), Some(id.as_str()), "{b}: by secret");
+        assert_ne!(p.auth_generation().unwrap(), before_revoke, "{b}: revoking a token moves the auth generation");
         assert!(p.revoke_token(&id, 21).unwrap().is_none(), "{b}: already revoked");
         assert!(p.principal_for_token(&secret, 500).unwrap().is_none(), "{b}");
         assert_eq!(p.principal_for_email("admin@acme.example").unwrap().unwrap().credential, "local:admin@acme.example", "{b}");

@@ -63,7 +63,7 @@ async fn bearer_auth(State(st): State<HttpState>, mut req: Request, next: Next) 
             };
             let found = {
                 let conn = st.app.store.reader().await;
-                conn.principals().principal_for_token(&token, now)
+                st.app.auth.principal(&*conn, &token, now)
             };
             match found {
                 Ok(Some(p)) => p,

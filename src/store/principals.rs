@@ -71,7 +71,16 @@ pub trait Principals {
     /// once and stored only as its SHA-256. `None` when there is no such Descoper.
     fn create_token(&self, email: &str, name: &str, expires: Option<i64>, now: i64) -> Result<Option<(String, String)>>;
     /// The principal behind a token secret, if the token exists, is not revoked and not expired.
-    fn principal_for_token(&self, secret: &str, now: i64) -> Result<Option<Principal>>;
+    fn principal_for_token(&self, secret: &str, now: i64) -> Result<Option<Principal>> {
+        Ok(self.token_principal(secret, now)?.map(|(p, _)| p))
+    }
+    /// [`Principals::principal_for_token`] with the token's expiry (epoch ms, `None` = never),
+    /// so a cache of the answer knows when it stops being true.
+    fn token_principal(&self, secret: &str, now: i64) -> Result<Option<(Principal, Option<i64>)>>;
+    /// A counter that changes (in every process sharing the store) whenever a token, Descoper,
+    /// company, project or session is created, changed or removed. Servers cache principals,
+    /// sessions and projects against it and read it on every request: keep it one lookup.
+    fn auth_generation(&self) -> Result<i64>;
     /// The principal for a Descoper e-mail (local-only mode binds every request to one).
     fn principal_for_email(&self, email: &str) -> Result<Option<Principal>>;
     /// Revokes the token with this id or secret; its id if one was active.

@@ -68,19 +68,24 @@ impl Principals for SqliteDb {
     }
 
 
-    /// The principal behind a token secret, if the token exists, is not revoked and not expired.
-    fn principal_for_token(&self, secret: &str, now: i64) -> Result<Option<Principal>> {
+    /// The principal behind a token secret and the token's expiry, if the token exists, is not
+    /// revoked and not expired.
+    fn token_principal(&self, secret: &str, now: i64) -> Result<Option<(Principal, Option<i64>)>> {
         let conn = &*self.conn;
         let mut st = conn.prepare_cached(
-            "SELECT d.id, d.email, d.name, c.id, c.name, d.is_admin, t.id FROM api_tokens t \
+            "SELECT d.id, d.email, d.name, c.id, c.name, d.is_admin, t.id, t.expires FROM api_tokens t \
              JOIN descopers d ON d.id=t.descoper_id JOIN companies c ON c.id=d.company_id \
              WHERE t.hash=?1 AND t.revoked IS NULL AND (t.expires IS NULL OR t.expires > ?2)",
         )?;
         Ok(st.query_row(params![sha256_hex(secret), now], |r| {
             let tid: String = r.get(6)?;
-            principal_row(r, tid)
+            Ok((principal_row(r, tid)?, r.get(7)?))
         })
         .optional()?)
+    }
+
+    fn auth_generation(&self) -> Result<i64> {
+        Ok(self.conn.prepare_cached("SELECT value FROM auth_generation WHERE id=1")?.query_row([], |r| r.get(0))?)
     }
 
     /// The principal for a Descoper e-mail (local-only mode binds every request to one).
