@@ -85,7 +85,18 @@ impl Entry {
 
 /// Encodes CR, LF and other control characters so a record can never forge a log line.
 pub fn clean(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn chain_hash(prev: &str, seq: i64, fields: &[String; FIELDS]) -> String {
@@ -178,9 +189,14 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
             }
             if !batch.is_empty() {
                 let conn = app.store.writer().await;
-                let r = crate::store::in_tx(&*conn, |c| append_all_in(c, &batch));
-                if let Err(err) = r {
-                    tracing::error!(error = %err, records = batch.len(), "cannot append to the audit journal");
+                // The batch's inserts, hashes and the commit's disk flush run on a blocking
+                // thread: an async worker never waits for the disk (there may be only two).
+                let n = batch.len();
+                let r = tokio::task::spawn_blocking(move || crate::store::in_tx(&*conn, |c| append_all_in(c, &batch))).await;
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => tracing::error!(error = %err, records = n, "cannot append to the audit journal"),
+                    Err(err) => tracing::error!(error = %err, records = n, "the audit journal's commit task failed"),
                 }
             }
             for f in flushes {

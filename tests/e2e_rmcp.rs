@@ -459,6 +459,17 @@ fn token_create_prints_exactly_one_line(server: &Server, rt: &tokio::runtime::Ru
         client.cancel().await.unwrap();
     });
 
+    // Revoked by another process (the CLI) on the same store, the token stops working over HTTP
+    // at once, although the server has just authenticated it (and may cache that).
+    let again = post_mcp(server.port, Some(&format!("Bearer {token}")));
+    assert_eq!(again.status, 200, "the created token was refused the second time: {} {}", again.status, again.body);
+    let out = Command::new(BIN).args(["token", "revoke", token, "--data-dir"]).arg(server.data_dir()).env("RUST_LOG", "error").output().unwrap();
+    assert!(out.status.success(), "token revoke failed: {}", String::from_utf8_lossy(&out.stderr));
+    let revoked = post_mcp(server.port, Some(&format!("Bearer {token}")));
+    assert_eq!(revoked.status, 401, "a token revoked by the CLI was still accepted over HTTP: {} {}", revoked.status, revoked.body);
+    let demo = post_mcp(server.port, Some(&format!("Bearer {}", server.token)));
+    assert_eq!(demo.status, 200, "revoking one token refused another: {} {}", demo.status, demo.body);
+
     // An unknown Descoper: failure, nothing on stdout.
     let out = Command::new(BIN)
         .args(["token", "create", "--email", "nobody@nowhere.example", "--data-dir"])

@@ -20,10 +20,28 @@ use crate::catalog;
 use crate::dispatch::{self, CallError};
 use crate::store::principals::Principal;
 
-/// The tool list, built once.
+/// The tool list, built once. Its strings are made `'static`, so the copy of a tool that
+/// rmcp asks for on every request ([`ServerHandler::get_tool`], for header validation) copies
+/// no text.
 pub fn tool_list() -> &'static Vec<Tool> {
     static T: OnceLock<Vec<Tool>> = OnceLock::new();
-    T.get_or_init(tools::all)
+    T.get_or_init(|| {
+        use std::borrow::Cow;
+        fn forever(c: Cow<'static, str>) -> Cow<'static, str> {
+            match c {
+                Cow::Owned(s) => Cow::Borrowed(Box::leak(s.into_boxed_str())),
+                b => b,
+            }
+        }
+        tools::all()
+            .into_iter()
+            .map(|mut t| {
+                t.name = forever(t.name);
+                t.description = t.description.map(forever);
+                t
+            })
+            .collect()
+    })
 }
 
 /// One handler instance; rmcp creates one per legacy session or per modern request.
