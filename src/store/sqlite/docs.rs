@@ -57,15 +57,7 @@ impl Docs for SqliteDb {
     fn scan(&self, project: &str, coll: &str) -> Result<Vec<(String, Value)>> {
         let conn = &*self.conn;
         let mut st = conn.prepare_cached("SELECT id, doc FROM docs WHERE project_id=?1 AND collection=?2 ORDER BY created, id")?;
-        let rows = st.query_map(params![project, coll], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, text) = row?;
-            if let Ok(v) = serde_json::from_str(&text) {
-                out.push((id, v));
-            }
-        }
-        Ok(out)
+        id_docs(&mut st, params![project, coll])
     }
 
     /// Documents whose keys match every `(path, any of values)` constraint, oldest first.
@@ -97,15 +89,7 @@ impl Docs for SqliteDb {
         }
         sql.push_str(" ORDER BY d.created, d.id");
         let mut st = conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, text) = row?;
-            if let Ok(v) = serde_json::from_str(&text) {
-                out.push((id, v));
-            }
-        }
-        Ok(out)
+        id_docs(&mut st, rusqlite::params_from_iter(args.iter()))
     }
 
     /// How many documents a collection holds in a project.
@@ -153,4 +137,18 @@ impl Docs for SqliteDb {
         Ok(n)
     }
 
+}
+
+/// The `(id, doc)` rows of a statement selecting `id, doc`, documents parsed (a row whose text
+/// is not JSON is skipped: every write stores serialised JSON, so that is only a damaged row).
+fn id_docs(st: &mut rusqlite::Statement<'_>, args: impl rusqlite::Params) -> Result<Vec<(String, Value)>> {
+    let rows = st.query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, text) = row?;
+        if let Ok(v) = serde_json::from_str(&text) {
+            out.push((id, v));
+        }
+    }
+    Ok(out)
 }
