@@ -10,51 +10,50 @@ use crate::error::ApiError;
 
 use super::*;
 
-#[operation(users::CreateUsers)]
-async fn create_batch(ctx: &mut Ctx, input: CreateUsersInput) -> Result<CreateUsersOutput, ApiError> {
-    let invite = input.invite.unwrap_or(false);
-    let mut created = Vec::new();
+/// Runs `one` on each entry of `users` inside its own savepoint: an entry that fails is undone
+/// and reported (`{failure, user}`), the others still land. Returns (done, failed).
+fn each_in_savepoint(
+    ctx: &Ctx,
+    users: Option<&Value>,
+    savepoint: &str,
+    mut one: impl FnMut(&Ctx, &serde_json::Map<String, Value>) -> Result<Value, ApiError>,
+) -> Result<(Vec<Value>, Vec<Value>), ApiError> {
+    let mut done = Vec::new();
     let mut failed = Vec::new();
-    let a = args(&input)?;
-    for item in a.get("users").and_then(Value::as_array).cloned().unwrap_or_default() {
+    for item in users.and_then(Value::as_array).cloned().unwrap_or_default() {
         let req = item.as_object().cloned().unwrap_or_default();
-        let test = req.get("test").and_then(Value::as_bool).unwrap_or(false);
-        // Each user is created on its own: one bad entry is reported, the others still land.
-        ctx.db().savepoint("create_one")?;
-        match create_user(ctx, &req, test, invite) {
+        ctx.db().savepoint(savepoint)?;
+        match one(ctx, &req) {
             Ok(doc) => {
-                ctx.db().release("create_one")?;
-                created.push(doc);
+                ctx.db().release(savepoint)?;
+                done.push(doc);
             }
             Err(e) => {
-                ctx.db().rollback_to("create_one")?;
+                ctx.db().rollback_to(savepoint)?;
                 failed.push(json!({"failure": format!("{}: {}", e.error_code, e.error_message), "user": item}));
             }
         }
     }
+    Ok((done, failed))
+}
+
+#[operation(users::CreateUsers)]
+async fn create_batch(ctx: &mut Ctx, input: CreateUsersInput) -> Result<CreateUsersOutput, ApiError> {
+    let invite = input.invite.unwrap_or(false);
+    let a = args(&input)?;
+    let (created, failed) = each_in_savepoint(ctx, a.get("users"), "create_one", |ctx, req| {
+        let test = req.get("test").and_then(Value::as_bool).unwrap_or(false);
+        create_user(ctx, req, test, invite)
+    })?;
     out(json!({"createdUsers": created, "failedUsers": failed, "additionalErrors": {}}))
 }
 
 #[operation(users::PatchUserBatch)]
 async fn patch_batch(ctx: &mut Ctx, input: PatchUserBatchInput) -> Result<PatchUserBatchOutput, ApiError> {
     let a = args(&input)?;
-    let mut patched = Vec::new();
-    let mut failed = Vec::new();
-    for item in a.get("users").and_then(Value::as_array).cloned().unwrap_or_default() {
-        let req = item.as_object().cloned().unwrap_or_default();
-        ctx.db().savepoint("patch_one")?;
-        let r = modify(ctx, "PatchUserBatch", s(&req, "loginId"), None, |ctx, _, doc| apply_profile(ctx, doc, &req, false));
-        match r {
-            Ok(doc) => {
-                ctx.db().release("patch_one")?;
-                patched.push(doc);
-            }
-            Err(e) => {
-                ctx.db().rollback_to("patch_one")?;
-                failed.push(json!({"failure": format!("{}: {}", e.error_code, e.error_message), "user": item}));
-            }
-        }
-    }
+    let (patched, failed) = each_in_savepoint(ctx, a.get("users"), "patch_one", |ctx, req| {
+        modify(ctx, "PatchUserBatch", s(req, "loginId"), None, |ctx, _, doc| apply_profile(ctx, doc, req, false))
+    })?;
     out(json!({"patchedUsers": patched, "failedUsers": failed, "additionalErrors": {}}))
 }
 

@@ -162,12 +162,7 @@ pub(super) fn update_contact(ctx: &Ctx, op: &str, login_id: &str, field: &str, f
         }
     }
     modify(ctx, op, Some(login_id), None, |_, _, doc| {
-        if value.is_empty() {
-            doc.as_object_mut().map(|m| m.remove(field));
-        } else {
-            doc[field] = json!(value);
-        }
-        doc[flag] = json!(verified.unwrap_or(false) && !value.is_empty());
+        set_contact(doc, field, flag, value, verified);
         Ok(())
     })
 }
@@ -207,6 +202,17 @@ async fn update_picture(ctx: &mut Ctx, input: UpdateUserPictureInput) -> Result<
     out(user_out(doc))
 }
 
+/// Sets a contact `field` (an empty value removes it) and its verified `flag`, which is true only
+/// for a value the caller says is verified.
+fn set_contact(doc: &mut Value, field: &str, flag: &str, value: &str, verified: Option<bool>) {
+    if value.is_empty() {
+        doc.as_object_mut().map(|m| m.remove(field));
+    } else {
+        doc[field] = json!(value);
+    }
+    doc[flag] = json!(verified.unwrap_or(false) && !value.is_empty());
+}
+
 /// Recovery e-mail and phone share this: set the value (empty removes it) and its verified flag.
 /// A recovery contact equal to the primary one of the same kind would recover nothing, so it is
 /// refused. The format is the schema's concern (a `pattern` on the input).
@@ -217,12 +223,7 @@ fn update_recovery(ctx: &Ctx, op: &str, login_id: &str, field: &str, flag: &str,
                 "`{value}` is already the user's {primary}; a {field} must be a different one, so that recovery works when the {primary} is lost (pass an empty {field} to remove it)"
             )));
         }
-        if value.is_empty() {
-            doc.as_object_mut().map(|m| m.remove(field));
-        } else {
-            doc[field] = json!(value);
-        }
-        doc[flag] = json!(verified.unwrap_or(false) && !value.is_empty());
+        set_contact(doc, field, flag, value, verified);
         Ok(())
     })
 }
