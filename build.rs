@@ -20,6 +20,9 @@ fn main() {
         for d in diags.sorted() {
             println!("cargo::error={d}");
         }
-        println!("cargo::error={} problem(s) in operations/; see operations/README.md for the format", diags.len());
+        println!(
+            "cargo::error={} problem(s) in operations/; see operations/README.md for the format",
+            diags.len()
+        );
     }
 }

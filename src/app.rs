@@ -25,7 +25,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { public_url: "http://127.0.0.1:7337".into(), write_window_secs: 15 * 60, channel: Channel::Console }
+        Self {
+            public_url: "http://127.0.0.1:7337".into(),
+            write_window_secs: 15 * 60,
+            channel: Channel::Console,
+        }
     }
 }
 
@@ -67,7 +71,13 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, config: Config, clock: Clock) -> Self {
-        Self { store, config, clock, journal: OnceLock::new(), auth: AuthCache::default() }
+        Self {
+            store,
+            config,
+            clock,
+            journal: OnceLock::new(),
+            auth: AuthCache::default(),
+        }
     }
 }
 
@@ -111,7 +121,12 @@ impl AuthEntries {
 impl AuthCache {
     /// The principal behind `secret` if the token exists, is not revoked and not expired:
     /// from the cache when nothing changed since it was read, else from `db`.
-    pub fn principal(&self, db: &dyn Db, secret: &str, now: i64) -> crate::store::Result<Option<Principal>> {
+    pub fn principal(
+        &self,
+        db: &dyn Db,
+        secret: &str,
+        now: i64,
+    ) -> crate::store::Result<Option<Principal>> {
         let generation = db.principals().auth_generation()?;
         let key: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         {
@@ -124,7 +139,9 @@ impl AuthCache {
             }
         }
         // Cached under the generation read before the lookup (see `session`).
-        let Some((p, expires)) = db.principals().token_principal(secret, now)? else { return Ok(None) };
+        let Some((p, expires)) = db.principals().token_principal(secret, now)? else {
+            return Ok(None);
+        };
         let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let c = c.at(generation);
         if c.tokens.len() >= AUTH_CACHE_MAX {
@@ -137,7 +154,12 @@ impl AuthCache {
     /// The session of `p`'s credential and its selected project (if it still exists in the
     /// principal's company): from the cache when nothing changed since it was read, else
     /// from `db` (which creates the session on first use).
-    pub fn session(&self, db: &dyn Db, p: &Principal, now: i64) -> crate::store::Result<(Session, Option<Project>)> {
+    pub fn session(
+        &self,
+        db: &dyn Db,
+        p: &Principal,
+        now: i64,
+    ) -> crate::store::Result<(Session, Option<Project>)> {
         let generation = db.principals().auth_generation()?;
         {
             let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -160,7 +182,11 @@ impl AuthCache {
 }
 
 /// The session and project of `p` read from the store.
-pub fn fresh_session(db: &dyn Db, p: &Principal, now: i64) -> crate::store::Result<(Session, Option<Project>)> {
+pub fn fresh_session(
+    db: &dyn Db,
+    p: &Principal,
+    now: i64,
+) -> crate::store::Result<(Session, Option<Project>)> {
     let session = db.principals().session_for(p, now)?;
     let project = match &session.project_id {
         Some(id) => db.principals().find_project(&p.company_id, id)?,

@@ -77,7 +77,8 @@ pub fn decode_input<T: serde::de::DeserializeOwned>(args: Value) -> Result<T, Ap
 
 /// Encodes a handler's typed output.
 pub fn encode_output<T: serde::Serialize>(out: T) -> Result<Value, ApiError> {
-    serde_json::to_value(out).map_err(|e| ApiError::internal(format!("cannot encode the result: {e}")))
+    serde_json::to_value(out)
+        .map_err(|e| ApiError::internal(format!("cannot encode the result: {e}")))
 }
 
 /// The generated code: types, binding traits and the operation table.
@@ -100,14 +101,24 @@ fn compiled() -> &'static Vec<Compiled> {
         generated::OPERATIONS
             .iter()
             .map(|op| {
-                let input: Value = serde_json::from_str(op.input_schema).expect("codegen emits valid JSON");
-                let output: Value = serde_json::from_str(op.output_schema).expect("codegen emits valid JSON");
-                let examples: Value = serde_json::from_str(op.examples).expect("codegen emits valid JSON");
+                let input: Value =
+                    serde_json::from_str(op.input_schema).expect("codegen emits valid JSON");
+                let output: Value =
+                    serde_json::from_str(op.output_schema).expect("codegen emits valid JSON");
+                let examples: Value =
+                    serde_json::from_str(op.examples).expect("codegen emits valid JSON");
                 let validator = jsonschema::options()
                     .should_validate_formats(false)
                     .build(&input)
-                    .unwrap_or_else(|e| panic!("{}: input schema does not compile: {e}", op.source));
-                Compiled { input, output, examples, validator }
+                    .unwrap_or_else(|e| {
+                        panic!("{}: input schema does not compile: {e}", op.source)
+                    });
+                Compiled {
+                    input,
+                    output,
+                    examples,
+                    validator,
+                }
             })
             .collect()
     })
@@ -144,13 +155,18 @@ pub fn all() -> impl Iterator<Item = Op> {
 
 /// Finds `name` (any case) in `tool`.
 pub fn find(tool: &str, name: &str) -> Option<Op> {
-    index().get(&(tool.to_owned(), name.to_lowercase())).copied().map(Op)
+    index()
+        .get(&(tool.to_owned(), name.to_lowercase()))
+        .copied()
+        .map(Op)
 }
 
 /// Finds `name` (any case) in any tool; several tools may share a name (e.g. DeleteUser).
 pub fn find_any(name: &str) -> Vec<Op> {
     let lower = name.to_lowercase();
-    all().filter(|op| op.def().name.to_lowercase() == lower).collect()
+    all()
+        .filter(|op| op.def().name.to_lowercase() == lower)
+        .collect()
 }
 
 /// The bucket tools, sorted.
@@ -160,13 +176,19 @@ pub fn bucket_tools() -> &'static [&'static str] {
 
 /// Operation names of one tool, in catalog order.
 pub fn names_of(tool: &str) -> Vec<&'static str> {
-    all().filter(|op| op.def().tool == tool).map(|op| op.def().name).collect()
+    all()
+        .filter(|op| op.def().tool == tool)
+        .map(|op| op.def().name)
+        .collect()
 }
 
 /// `list_operations` without arguments, or for one bucket.
 pub fn listing(bucket: Option<&str>) -> Value {
     let mut buckets = serde_json::Map::new();
-    for tool in bucket_tools().iter().filter(|t| bucket.is_none_or(|b| b == **t)) {
+    for tool in bucket_tools()
+        .iter()
+        .filter(|t| bucket.is_none_or(|b| b == **t))
+    {
         let ops: Vec<Value> = all()
             .filter(|op| op.def().tool == *tool)
             .map(|op| {

@@ -17,8 +17,8 @@ use crate::error::ApiError;
 use crate::journal::{self, Entry};
 use crate::session::approvals::{self, Request};
 use crate::session::channel::Delivery;
-use crate::store::principals::{Principal, Project};
 use crate::store::Db;
+use crate::store::principals::{Principal, Project};
 
 /// An approval waiting for the human: what the agent is told (never the passcode).
 #[derive(Clone, Debug)]
@@ -36,9 +36,15 @@ pub struct Pending {
 impl Pending {
     pub fn message(&self) -> String {
         let sent = if self.reused {
-            format!("An identical request is already waiting for approval; its passcode was sent earlier to {}.", self.channel)
+            format!(
+                "An identical request is already waiting for approval; its passcode was sent earlier to {}.",
+                self.channel
+            )
         } else {
-            format!("A one-time passcode was sent to the user through {}.", self.channel)
+            format!(
+                "A one-time passcode was sent to the user through {}.",
+                self.channel
+            )
         };
         format!(
             "Not executed: this write needs a human's approval ({}). {sent} Ask the user to open {} and enter the passcode there (never ask them to tell you the passcode; it expires at epoch {}). Once approved, call the same operation again with exactly the same arguments: it will run once, within the write window.",
@@ -88,12 +94,19 @@ pub fn resolve(tool: &str, operation: &str) -> Result<Op, CallError> {
     if let Some(op) = catalog::find(tool, operation) {
         return Ok(op);
     }
-    let elsewhere: Vec<&str> = catalog::find_any(operation).iter().map(|o| o.def().tool).collect();
+    let elsewhere: Vec<&str> = catalog::find_any(operation)
+        .iter()
+        .map(|o| o.def().tool)
+        .collect();
     if !elsewhere.is_empty() {
         let class = catalog::find_any(operation)[0].def().class.as_str();
         return Err(CallError::WrongTool(format!(
             "`{operation}` is not in `{tool}`: it is a {class} operation of {}. Call that tool instead.",
-            elsewhere.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" and ")
+            elsewhere
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
         )));
     }
     let names = catalog::names_of(tool);
@@ -113,7 +126,11 @@ pub fn validate(op: Op, args: &Value) -> Result<(), CallError> {
         .take(10)
         .map(|e| {
             let at = e.instance_path().to_string();
-            let field = if at.is_empty() { "(arguments)".to_owned() } else { at };
+            let field = if at.is_empty() {
+                "(arguments)".to_owned()
+            } else {
+                at
+            };
             format!("- {field}: {} (schema path {})", e, e.schema_path())
         })
         .collect();
@@ -167,12 +184,23 @@ fn mask(v: &mut Value, path: &str) {
 }
 
 /// Runs one operation for `principal`. This is the only way operations execute.
-pub async fn call(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str, args: Value) -> Result<Value, CallError> {
+pub async fn call(
+    app: &Arc<App>,
+    principal: &Principal,
+    tool: &str,
+    operation: &str,
+    args: Value,
+) -> Result<Value, CallError> {
     let started = Instant::now();
     let now = app.clock.now_ms();
-    let mut entry = Entry::new(now, "tool_call", principal).tool(tool).operation(operation);
+    let mut entry = Entry::new(now, "tool_call", principal)
+        .tool(tool)
+        .operation(operation);
 
-    let result = run(app, principal, tool, operation, args, now, &mut entry, started).await;
+    let result = run(
+        app, principal, tool, operation, args, now, &mut entry, started,
+    )
+    .await;
     entry.duration_us = started.elapsed().as_micros() as i64;
     if let Err(e) = &result {
         entry.outcome = e.outcome().to_owned();
@@ -186,7 +214,16 @@ pub async fn call(app: &Arc<App>, principal: &Principal, tool: &str, operation: 
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str, args: Value, now: i64, entry: &mut Entry, started: Instant) -> Result<Value, CallError> {
+async fn run(
+    app: &Arc<App>,
+    principal: &Principal,
+    tool: &str,
+    operation: &str,
+    args: Value,
+    now: i64,
+    entry: &mut Entry,
+    started: Instant,
+) -> Result<Value, CallError> {
     // Validate: the operation exists in this tool and the arguments fit its schema.
     let op = resolve(tool, operation)?;
     let def = op.def();
@@ -195,7 +232,11 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
     validate(op, &args)?;
 
     // Scope: the session of this credential, in the principal's company, and its project.
-    let conn = if def.class == Class::Write { app.store.writer().await } else { app.store.reader().await };
+    let conn = if def.class == Class::Write {
+        app.store.writer().await
+    } else {
+        app.store.reader().await
+    };
     // A read takes them from the auth cache (checked against the store's auth generation on
     // this connection); a write reads them afresh under the writer lock.
     let (session, project) = if def.class == Class::Write {
@@ -214,14 +255,24 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
             return Err(ApiError::invalid("no project is selected: call the session tool with `listProjects`, then `selectProject`").into());
         };
         let req = Request::new(def.tool, def.name, &args);
-        match approvals::executable(&conn, &session.key, &project.id, &req, now).map_err(ApiError::from)? {
+        match approvals::executable(&conn, &session.key, &project.id, &req, now)
+            .map_err(ApiError::from)?
+        {
             Some((id, index)) => {
                 entry.approval_id = id.clone();
                 approved = Some((id, index));
             }
             None => {
                 // We hold the writer, so the approval's journal record is appended here.
-                let (record, started) = start_approval(app, &conn, principal, &session.key, project, &[(op, args)], now);
+                let (record, started) = start_approval(
+                    app,
+                    &conn,
+                    principal,
+                    &session.key,
+                    project,
+                    &[(op, args)],
+                    now,
+                );
                 if let Some(record) = record {
                     journal::append_in(&conn, &record).map_err(ApiError::from)?;
                 }
@@ -232,7 +283,14 @@ async fn run(app: &Arc<App>, principal: &Principal, tool: &str, operation: &str,
         }
     }
 
-    let mut ctx = Ctx { app: app.clone(), principal: principal.clone(), session, project, now_ms: now, conn };
+    let mut ctx = Ctx {
+        app: app.clone(),
+        principal: principal.clone(),
+        session,
+        project,
+        now_ms: now,
+        conn,
+    };
     if def.class == Class::Write {
         ctx.conn.begin().map_err(ApiError::from)?;
     }
@@ -301,38 +359,80 @@ pub fn start_approval(
         }
         Ok(None) => {}
     }
-    let requests: Vec<Request> = items.iter().map(|(op, a)| Request::new(op.def().tool, op.def().name, a)).collect();
+    let requests: Vec<Request> = items
+        .iter()
+        .map(|(op, a)| Request::new(op.def().tool, op.def().name, a))
+        .collect();
     let shown: Vec<Value> = items
         .iter()
         .map(|(op, a)| json!({"bucket": op.def().tool, "operation": op.def().name, "target": approvals::target_of(a), "args": redact(*op, a)}))
         .collect();
     let summary = items
         .iter()
-        .map(|(op, a)| format!("{}.{} on {}", op.def().tool, op.def().name, approvals::target_of(a)))
+        .map(|(op, a)| {
+            format!(
+                "{}.{} on {}",
+                op.def().tool,
+                op.def().name,
+                approvals::target_of(a)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     let display = json!({"project": {"id": project.id, "name": project.name}, "principal": principal.email, "items": shown});
-    let created = match approvals::request(conn, principal, session_key, &project.id, requests, display, now) {
+    let created = match approvals::request(
+        conn,
+        principal,
+        session_key,
+        &project.id,
+        requests,
+        display,
+        now,
+    ) {
         Ok(c) => c,
         Err(e) => return (None, Err(ApiError::from(e).into())),
     };
     let a = &created.approval;
-    let url = format!("{}/approve/{}", app.config.public_url.trim_end_matches('/'), a.id);
+    let url = format!(
+        "{}/approve/{}",
+        app.config.public_url.trim_end_matches('/'),
+        a.id
+    );
     let mut e = Entry::new(now, "approval_requested", principal);
     e.session = session_key.to_owned();
     e.project_id = project.id.clone();
     e.approval_id = a.id.clone();
-    e.outcome = if created.otp.is_some() { "sent".into() } else { "reused".into() };
+    e.outcome = if created.otp.is_some() {
+        "sent".into()
+    } else {
+        "reused".into()
+    };
     e.detail = json!({"requests": items.iter().map(|(op, _)| format!("{}.{}", op.def().tool, op.def().name)).collect::<Vec<_>>()});
     if let Some(code) = &created.otp {
-        let d = Delivery { approval_id: &a.id, email: &principal.email, otp: code, expires_at: a.expires / 1000, url: &url, summary: &summary };
+        let d = Delivery {
+            approval_id: &a.id,
+            email: &principal.email,
+            otp: code,
+            expires_at: a.expires / 1000,
+            url: &url,
+            summary: &summary,
+        };
         if let Err(why) = app.config.channel.deliver(&d) {
             let _ = approvals::end_approval(conn, &a.id);
             e.outcome = "delivery_failed".into();
-            let err = ApiError::internal(format!("the passcode could not be delivered ({why}); the approval was cancelled"));
+            let err = ApiError::internal(format!(
+                "the passcode could not be delivered ({why}); the approval was cancelled"
+            ));
             return (Some(e), Err(err.into()));
         }
     }
-    let pending = Pending { approval_id: a.id.clone(), url, expires_at: a.expires / 1000, channel: app.config.channel.describe(), reused: created.otp.is_none(), summary };
+    let pending = Pending {
+        approval_id: a.id.clone(),
+        url,
+        expires_at: a.expires / 1000,
+        channel: app.config.channel.describe(),
+        reused: created.otp.is_none(),
+        summary,
+    };
     (Some(e), Ok(pending))
 }

@@ -17,7 +17,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &str, description: &str, message: impl Into<String>) -> Self {
-        Self { error_code: code.into(), error_description: description.into(), error_message: message.into(), status }
+        Self {
+            error_code: code.into(),
+            error_description: description.into(),
+            error_message: message.into(),
+            status,
+        }
     }
     /// E011003: the request failed validation (bad or missing argument).
     pub fn invalid(message: impl Into<String>) -> Self {

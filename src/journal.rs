@@ -144,7 +144,12 @@ pub fn append_all_in(db: &dyn Db, entries: &[Entry]) -> Result<()> {
     for e in entries {
         let fields = fields_of(e);
         let hash = chain_hash(&prev_hash, seq, &fields);
-        db.journal().insert(&Record { seq, fields, prev_hash, hash: hash.clone() })?;
+        db.journal().insert(&Record {
+            seq,
+            fields,
+            prev_hash,
+            hash: hash.clone(),
+        })?;
         prev_hash = hash;
         seq += 1;
     }
@@ -175,10 +180,11 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
         while let Some(first) = rx.recv().await {
             let mut batch = Vec::new();
             let mut flushes = Vec::new();
-            let take = |m: Msg, batch: &mut Vec<Entry>, flushes: &mut Vec<oneshot::Sender<()>>| match m {
-                Msg::Entry(e) => batch.push(*e),
-                Msg::Flush(f) => flushes.push(f),
-            };
+            let take =
+                |m: Msg, batch: &mut Vec<Entry>, flushes: &mut Vec<oneshot::Sender<()>>| match m {
+                    Msg::Entry(e) => batch.push(*e),
+                    Msg::Flush(f) => flushes.push(f),
+                };
             take(first, &mut batch, &mut flushes);
             let deadline = tokio::time::Instant::now() + Duration::from_millis(10);
             while batch.len() < MAX_BATCH && flushes.is_empty() {
@@ -192,11 +198,18 @@ pub fn start(app: Arc<App>) -> (Queue, tokio::task::JoinHandle<()>) {
                 // The batch's inserts, hashes and the commit's disk flush run on a blocking
                 // thread: an async worker never waits for the disk (there may be only two).
                 let n = batch.len();
-                let r = tokio::task::spawn_blocking(move || crate::store::in_tx(&*conn, |c| append_all_in(c, &batch))).await;
+                let r = tokio::task::spawn_blocking(move || {
+                    crate::store::in_tx(&*conn, |c| append_all_in(c, &batch))
+                })
+                .await;
                 match r {
                     Ok(Ok(())) => {}
-                    Ok(Err(err)) => tracing::error!(error = %err, records = n, "cannot append to the audit journal"),
-                    Err(err) => tracing::error!(error = %err, records = n, "the audit journal's commit task failed"),
+                    Ok(Err(err)) => {
+                        tracing::error!(error = %err, records = n, "cannot append to the audit journal")
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, records = n, "the audit journal's commit task failed")
+                    }
                 }
             }
             for f in flushes {

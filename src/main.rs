@@ -13,7 +13,11 @@ use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "idmcp", version, about = "MCP server for an identity platform: read freely, write only with a human's approval")]
+#[command(
+    name = "idmcp",
+    version,
+    about = "MCP server for an identity platform: read freely, write only with a human's approval"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -209,21 +213,67 @@ fn open_store(args: &StoreArgs) -> Result<Store, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rmcp=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rmcp=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Token { command: TokenCommand::Create { email, name, expires_in_days, store } } => token_create(&store, &email, &name, expires_in_days),
-        Command::Token { command: TokenCommand::Revoke { token, store } } => token_revoke(&store, &token),
-        Command::Token { command: TokenCommand::List { store } } => token_list(&store),
-        Command::Audit { command: AuditCommand::Verify { store } } => audit_verify(&store),
-        Command::Admin { command: AdminCommand::RevokeElevations { store } } => revoke_elevations(&store),
-        Command::Admin { command: AdminCommand::Init { company, email, name, projects, store } } => admin_init(&store, &company, &email, &name, &projects),
-        Command::Admin { command: AdminCommand::AddDescoper { email, name, colleague, admin, store } } => add_descoper(&store, &email, &name, &colleague, admin),
-        Command::Totp { command: TotpCommand::Enroll { email, replace, store } } => totp_enroll(&store, &email, replace),
-        Command::Totp { command: TotpCommand::Remove { email, store } } => totp_remove(&store, &email),
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    email,
+                    name,
+                    expires_in_days,
+                    store,
+                },
+        } => token_create(&store, &email, &name, expires_in_days),
+        Command::Token {
+            command: TokenCommand::Revoke { token, store },
+        } => token_revoke(&store, &token),
+        Command::Token {
+            command: TokenCommand::List { store },
+        } => token_list(&store),
+        Command::Audit {
+            command: AuditCommand::Verify { store },
+        } => audit_verify(&store),
+        Command::Admin {
+            command: AdminCommand::RevokeElevations { store },
+        } => revoke_elevations(&store),
+        Command::Admin {
+            command:
+                AdminCommand::Init {
+                    company,
+                    email,
+                    name,
+                    projects,
+                    store,
+                },
+        } => admin_init(&store, &company, &email, &name, &projects),
+        Command::Admin {
+            command:
+                AdminCommand::AddDescoper {
+                    email,
+                    name,
+                    colleague,
+                    admin,
+                    store,
+                },
+        } => add_descoper(&store, &email, &name, &colleague, admin),
+        Command::Totp {
+            command:
+                TotpCommand::Enroll {
+                    email,
+                    replace,
+                    store,
+                },
+        } => totp_enroll(&store, &email, replace),
+        Command::Totp {
+            command: TotpCommand::Remove { email, store },
+        } => totp_remove(&store, &email),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -234,30 +284,50 @@ fn main() -> ExitCode {
     }
 }
 
-fn token_create(store: &StoreArgs, email: &str, name: &str, days: Option<i64>) -> Result<(), String> {
+fn token_create(
+    store: &StoreArgs,
+    email: &str,
+    name: &str,
+    days: Option<i64>,
+) -> Result<(), String> {
     let store = open_store(store)?;
     let conn = store.writer_blocking();
     let now = now_ms();
     let expires = days.map(|d| now + d * 86_400_000);
-    match conn.principals().create_token(email, name, expires, now).map_err(|e| e.to_string())? {
+    match conn
+        .principals()
+        .create_token(email, name, expires, now)
+        .map_err(|e| e.to_string())?
+    {
         Some((_, secret)) => {
             println!("{secret}");
             Ok(())
         }
-        None => Err(format!("no Descoper with e-mail {email} in this store (run `idmcp serve --demo` once to create the demo company)")),
+        None => Err(format!(
+            "no Descoper with e-mail {email} in this store (run `idmcp serve --demo` once to create the demo company)"
+        )),
     }
 }
 
 fn token_revoke(store: &StoreArgs, token: &str) -> Result<(), String> {
     let store = open_store(store)?;
     let conn = store.writer_blocking();
-    match conn.principals().revoke_token(token, now_ms()).map_err(|e| e.to_string())? {
+    match conn
+        .principals()
+        .revoke_token(token, now_ms())
+        .map_err(|e| e.to_string())?
+    {
         Some(id) => {
-            idmcp::session::approvals::end_session(&conn, &id, now_ms()).map_err(|e| e.to_string())?;
-            println!("revoked token {id}; its session is read-only and its approvals are cancelled");
+            idmcp::session::approvals::end_session(&conn, &id, now_ms())
+                .map_err(|e| e.to_string())?;
+            println!(
+                "revoked token {id}; its session is read-only and its approvals are cancelled"
+            );
             Ok(())
         }
-        None => Err(format!("no active token matches `{token}` (give the id from `idmcp token list` or the token itself)")),
+        None => Err(format!(
+            "no active token matches `{token}` (give the id from `idmcp token list` or the token itself)"
+        )),
     }
 }
 
@@ -282,44 +352,83 @@ fn audit_verify(store: &StoreArgs) -> Result<(), String> {
     }
 }
 
-fn admin_init(store: &StoreArgs, company: &str, email: &str, name: &str, projects: &[String]) -> Result<(), String> {
+fn admin_init(
+    store: &StoreArgs,
+    company: &str,
+    email: &str,
+    name: &str,
+    projects: &[String],
+) -> Result<(), String> {
     if !email.contains('@') {
         return Err(format!("--email `{email}` is not an e-mail address"));
     }
     let store = open_store(store)?;
     let conn = store.writer_blocking();
     let now = now_ms();
-    let existing = conn.principals().company_count().map_err(|e| e.to_string())?;
+    let existing = conn
+        .principals()
+        .company_count()
+        .map_err(|e| e.to_string())?;
     if existing > 0 {
         return Err("this store already has a company; `idmcp admin init` only sets up an empty store (use `admin add-descoper` to add people)".into());
     }
     let token = idmcp::store::in_tx(&conn, |c| {
         let cid = c.principals().ensure_company(company, now)?;
         let display = if name.is_empty() { email } else { name };
-        c.principals().ensure_descoper(&cid, email, display, true, now)?;
+        c.principals()
+            .ensure_descoper(&cid, email, display, true, now)?;
         for (i, p) in projects.iter().enumerate() {
             let (pname, env) = p.split_once(':').unwrap_or((p.as_str(), ""));
-            c.principals().ensure_project(&cid, pname, env, &[], now + i as i64)?;
+            c.principals()
+                .ensure_project(&cid, pname, env, &[], now + i as i64)?;
         }
         c.principals().create_token(email, "init", None, now)
     })
     .map_err(|e| e.to_string())?;
     let (_, secret) = token.ok_or("the admin was not created")?;
-    eprintln!("created company {company:?} with admin {email} and projects {}", projects.join(", "));
+    eprintln!(
+        "created company {company:?} with admin {email} and projects {}",
+        projects.join(", ")
+    );
     println!("{secret}");
     Ok(())
 }
 
-fn add_descoper(store: &StoreArgs, email: &str, name: &str, colleague: &str, admin: bool) -> Result<(), String> {
+fn add_descoper(
+    store: &StoreArgs,
+    email: &str,
+    name: &str,
+    colleague: &str,
+    admin: bool,
+) -> Result<(), String> {
     let store = open_store(store)?;
     let conn = store.writer_blocking();
-    let Some(p) = conn.principals().principal_for_email(colleague).map_err(|e| e.to_string())? else {
+    let Some(p) = conn
+        .principals()
+        .principal_for_email(colleague)
+        .map_err(|e| e.to_string())?
+    else {
         return Err(format!("no Descoper {colleague} in this store"));
     };
-    if conn.principals().principal_for_email(email).map_err(|e| e.to_string())?.is_some() {
-        return Err(format!("{email} is already a Descoper (a Descoper belongs to exactly one company)"));
+    if conn
+        .principals()
+        .principal_for_email(email)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Err(format!(
+            "{email} is already a Descoper (a Descoper belongs to exactly one company)"
+        ));
     }
-    conn.principals().ensure_descoper(&p.company_id, email, if name.is_empty() { email } else { name }, admin, now_ms()).map_err(|e| e.to_string())?;
+    conn.principals()
+        .ensure_descoper(
+            &p.company_id,
+            email,
+            if name.is_empty() { email } else { name },
+            admin,
+            now_ms(),
+        )
+        .map_err(|e| e.to_string())?;
     println!("added {email} to {}", p.company_name);
     Ok(())
 }
@@ -381,7 +490,10 @@ fn totp_enroll(store: &StoreArgs, email: &str, replace: bool) -> Result<(), Stri
     println!("Scan this QR code with your authenticator app (or add the URI below by hand):\n");
     println!("{}", enrolment.qr);
     println!("{}\n", enrolment.uri);
-    println!("On the approval page, a current 6-digit code of the app for {} now works in place of the passcode.", p.email);
+    println!(
+        "On the approval page, a current 6-digit code of the app for {} now works in place of the passcode.",
+        p.email
+    );
     Ok(())
 }
 
@@ -406,14 +518,33 @@ fn totp_remove(store: &StoreArgs, email: &str) -> Result<(), String> {
 
 fn serve(args: ServeArgs) -> Result<(), String> {
     // docs_ask_question's optional answer writer: a wrong setting stops start-up, saying how to fix it.
-    if let Some(llm) = idmcp::docs::Llm::from_settings(args.llm_url.as_deref(), args.llm_model.as_deref(), std::env::var("IDMCP_LLM_KEY").ok())? {
-        let key = if llm.has_key() { "" } else { " (no IDMCP_LLM_KEY: requests carry no Authorization header)" };
-        tracing::info!("docs_ask_question answers are written by {} at {}{key}", llm.model(), llm.origin());
+    if let Some(llm) = idmcp::docs::Llm::from_settings(
+        args.llm_url.as_deref(),
+        args.llm_model.as_deref(),
+        std::env::var("IDMCP_LLM_KEY").ok(),
+    )? {
+        let key = if llm.has_key() {
+            ""
+        } else {
+            " (no IDMCP_LLM_KEY: requests carry no Authorization header)"
+        };
+        tracing::info!(
+            "docs_ask_question answers are written by {} at {}{key}",
+            llm.model(),
+            llm.origin()
+        );
         idmcp::docs::use_llm(llm)?;
     }
     let store = open_store(&args.store)?;
-    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
-    let config = Config { public_url, write_window_secs: args.write_window_minutes * 60, channel: args.otp_channel.clone() };
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let config = Config {
+        public_url,
+        write_window_secs: args.write_window_minutes * 60,
+        channel: args.otp_channel.clone(),
+    };
     if args.stdio && matches!(config.channel, idmcp::session::channel::Channel::Console) {
         tracing::warn!(
             "with --stdio the MCP client owns this process's terminal, so `console` passcodes may never reach a human: use --otp-channel smtp://…, webhook:… or file:PATH, or enrol an authenticator app (`idmcp totp enroll`); approval pages are served on {}",
@@ -422,18 +553,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     }
     {
         let conn = store.writer_blocking();
-        let reindexed = idmcp::engine::ensure_indexes(&conn).map_err(|e| format!("cannot rebuild the document index: {e}"))?;
+        let reindexed = idmcp::engine::ensure_indexes(&conn)
+            .map_err(|e| format!("cannot rebuild the document index: {e}"))?;
         if reindexed > 0 {
             tracing::info!("re-indexed {reindexed} documents for the catalog's lookup keys");
         }
         if args.demo {
-            let seeded = idmcp::demo::seed_if_empty(&conn, now_ms(), idmcp::demo::Scale::Full).map_err(|e| format!("cannot seed the demo company: {e}"))?;
+            let seeded = idmcp::demo::seed_if_empty(&conn, now_ms(), idmcp::demo::Scale::Full)
+                .map_err(|e| format!("cannot seed the demo company: {e}"))?;
             if seeded {
                 tracing::info!("seeded the demo company {:?}", idmcp::demo::COMPANY);
             } else {
                 tracing::info!("the store already has data; --demo left it unchanged");
             }
-            if let Some((_, token)) = conn.principals().create_token(idmcp::demo::ADMIN, "demo", None, now_ms()).map_err(|e| e.to_string())? {
+            if let Some((_, token)) = conn
+                .principals()
+                .create_token(idmcp::demo::ADMIN, "demo", None, now_ms())
+                .map_err(|e| e.to_string())?
+            {
                 eprintln!("demo token for {}: {token}", idmcp::demo::ADMIN);
             }
         }
@@ -442,16 +579,28 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         None => None,
         Some(email) => {
             if !args.stdio && !args.listen.ip().is_loopback() {
-                return Err(format!("--local-principal binds every request to one user without a token, so it is refused on {}: listen on a loopback address (127.0.0.1)", args.listen));
+                return Err(format!(
+                    "--local-principal binds every request to one user without a token, so it is refused on {}: listen on a loopback address (127.0.0.1)",
+                    args.listen
+                ));
             }
             let conn = store.writer_blocking();
-            let p = conn.principals().principal_for_email(email).map_err(|e| e.to_string())?.ok_or_else(|| format!("--local-principal: no Descoper with e-mail {email}"))?;
-            tracing::warn!("LOCAL-ONLY MODE: every request acts as {email} without a token; never expose this server beyond this machine");
+            let p = conn
+                .principals()
+                .principal_for_email(email)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("--local-principal: no Descoper with e-mail {email}"))?;
+            tracing::warn!(
+                "LOCAL-ONLY MODE: every request acts as {email} without a token; never expose this server beyond this machine"
+            );
             Some(p)
         }
     };
     let app = Arc::new(App::new(store, config, Clock::System));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     // Build the documentation index off the request path, so the first docs call is fast.
     std::thread::spawn(idmcp::docs::warm);
     rt.block_on(async move {
@@ -478,21 +627,30 @@ async fn serve_stdio(app: Arc<App>, local: Option<principals::Principal>) -> Res
         None => {
             let token = std::env::var("IDMCP_TOKEN").map_err(|_| "--stdio needs IDMCP_TOKEN (create one with `idmcp token create --email <you>`) or --local-principal".to_owned())?;
             let conn = app.store.reader().await;
-            conn.principals().principal_for_token(token.trim(), app.clock.now_ms())
+            conn.principals()
+                .principal_for_token(token.trim(), app.clock.now_ms())
                 .map_err(|e| e.to_string())?
                 .ok_or("IDMCP_TOKEN is not a valid, unrevoked, unexpired token for this store")?
         }
     };
     tracing::info!(principal = %principal.email, "serving MCP on stdio");
-    let server = idmcp::mcp::Server { app, fixed_principal: Some(principal) };
-    let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| e.to_string())?;
+    let server = idmcp::mcp::Server {
+        app,
+        fixed_principal: Some(principal),
+    };
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| e.to_string())?;
     running.waiting().await.map_err(|e| e.to_string())?;
     Ok(())
 }
 
 /// With --stdio, the approval pages (and health) on the loopback listener.
 async fn serve_pages(app: Arc<App>, listen: SocketAddr) {
-    let router = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok\n" })).merge(idmcp::web::routes(app));
+    let router = axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .merge(idmcp::web::routes(app));
     match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => {
             tracing::info!("approval pages on http://{listen}/approve/<id>");
@@ -502,18 +660,26 @@ async fn serve_pages(app: Arc<App>, listen: SocketAddr) {
             });
             let _ = axum::serve(l, router).await;
         }
-        Err(e) => tracing::warn!("cannot serve approval pages on {listen}: {e}; use --listen with a free port"),
+        Err(e) => tracing::warn!(
+            "cannot serve approval pages on {listen}: {e}; use --listen with a free port"
+        ),
     }
 }
 
-async fn serve_http(app: Arc<App>, listen: SocketAddr, local: Option<principals::Principal>) -> Result<(), String> {
+async fn serve_http(
+    app: Arc<App>,
+    listen: SocketAddr,
+    local: Option<principals::Principal>,
+) -> Result<(), String> {
     let ct = CancellationToken::new();
     let auth = match local {
         Some(p) => AuthMode::Local(p),
         None => AuthMode::Tokens,
     };
     let router = http::router(app, auth, listen, ct.clone());
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!("listening on http://{listen}/mcp");
     // Answers are written in several chunks: without TCP_NODELAY, Nagle's algorithm holds each
     // response back waiting for the client's delayed ACK (~40 ms per request).
@@ -525,7 +691,9 @@ async fn serve_http(app: Arc<App>, listen: SocketAddr, local: Option<principals:
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("signal handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {},
                 _ = term.recv() => {},

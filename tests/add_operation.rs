@@ -61,7 +61,11 @@ fn build(ops: &Path) -> (bool, String, PathBuf) {
         .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned(), target.join("debug/idmcp"))
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        target.join("debug/idmcp"),
+    )
 }
 
 #[test]
@@ -69,7 +73,10 @@ fn build(ops: &Path) -> (bool, String, PathBuf) {
 fn one_yaml_file_adds_a_callable_operation() {
     let tmp = tempfile::tempdir().unwrap();
     let ops = tmp.path().join("operations");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("operations"), &ops);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("operations"),
+        &ops,
+    );
 
     // A malformed file fails the build, every problem located.
     let broken = "name: Broken\nbucket: tenants_write\nclass: read\nsummary: Broken on purpose.\ndescription: x\ncolour: red\n\
@@ -95,26 +102,47 @@ fn one_yaml_file_adds_a_callable_operation() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let mut cmd = tokio::process::Command::new(&bin);
-        cmd.args(["serve", "--stdio", "--demo", "--local-principal", "admin@acme.example", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data);
+        cmd.args([
+            "serve",
+            "--stdio",
+            "--demo",
+            "--local-principal",
+            "admin@acme.example",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&data);
         cmd.stderr(std::process::Stdio::null());
         let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
         let args = |v: Value| v.as_object().unwrap().clone();
         let detail = client
-            .call_tool(CallToolRequestParams::new("list_operations").with_arguments(args(json!({"operation": "SearchTenantsByPlan"}))))
+            .call_tool(
+                CallToolRequestParams::new("list_operations")
+                    .with_arguments(args(json!({"operation": "SearchTenantsByPlan"}))),
+            )
             .await
             .unwrap();
         let d = detail.structured_content.expect("structured detail");
         assert_eq!(d["bucket"], "tenants_read");
         assert_eq!(d["inputSchema"]["required"], json!(["plans"]));
         let r = client
-            .call_tool(CallToolRequestParams::new("tenants_read").with_arguments(args(json!({"operation": "SearchTenantsByPlan", "args": {"plans": ["enterprise"]}}))))
+            .call_tool(
+                CallToolRequestParams::new("tenants_read").with_arguments(args(
+                    json!({"operation": "SearchTenantsByPlan", "args": {"plans": ["enterprise"]}}),
+                )),
+            )
             .await
             .unwrap();
         assert_ne!(r.is_error, Some(true), "{r:?}");
         let v = r.structured_content.unwrap();
         let tenants = v["tenants"].as_array().unwrap();
         assert!(!tenants.is_empty(), "the demo has enterprise tenants: {v}");
-        assert!(tenants.iter().all(|t| t["customAttributes"]["plan"] == "enterprise"));
+        assert!(
+            tenants
+                .iter()
+                .all(|t| t["customAttributes"]["plan"] == "enterprise")
+        );
         client.cancel().await.unwrap();
     });
 }

@@ -21,30 +21,75 @@ use serde_json::{Value, json};
 /// A demo store whose passcodes go through `channel`.
 fn app_with(dir: &std::path::Path, channel: &str) -> (Arc<App>, Principal) {
     let store = Store::open_with(dir, Durability::Throwaway).unwrap();
-    idmcp::demo::seed_if_empty(&store.writer_blocking(), idmcp::demo::TEST_NOW_MS, idmcp::demo::Scale::Test).unwrap();
-    let admin = store.writer_blocking().principals().principal_for_email(idmcp::demo::ADMIN).unwrap().unwrap();
-    let config = Config { channel: channel.parse::<Channel>().unwrap(), ..Config::default() };
-    (Arc::new(App::new(store, config, Clock::Fixed(AtomicI64::new(idmcp::demo::TEST_NOW_MS)))), admin)
+    idmcp::demo::seed_if_empty(
+        &store.writer_blocking(),
+        idmcp::demo::TEST_NOW_MS,
+        idmcp::demo::Scale::Test,
+    )
+    .unwrap();
+    let admin = store
+        .writer_blocking()
+        .principals()
+        .principal_for_email(idmcp::demo::ADMIN)
+        .unwrap()
+        .unwrap();
+    let config = Config {
+        channel: channel.parse::<Channel>().unwrap(),
+        ..Config::default()
+    };
+    (
+        Arc::new(App::new(
+            store,
+            config,
+            Clock::Fixed(AtomicI64::new(idmcp::demo::TEST_NOW_MS)),
+        )),
+        admin,
+    )
 }
 
 fn write(app: &Arc<App>, p: &Principal, name: &str) -> Result<Value, CallError> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(dispatch::call(app, p, "tenants_write", "CreateTenant", json!({"name": name})))
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(dispatch::call(
+        app,
+        p,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": name}),
+    ))
 }
 
 fn status_of(app: &Arc<App>, id: &str) -> Status {
-    approvals::load(&app.store.writer_blocking(), id).unwrap().unwrap().status
+    approvals::load(&app.store.writer_blocking(), id)
+        .unwrap()
+        .unwrap()
+        .status
 }
 
 /// The latest approval of the admin's session (the one a failed delivery cancelled).
 fn latest_approval(app: &Arc<App>, admin: &Principal) -> approvals::Approval {
     let conn = app.store.writer_blocking();
-    conn.approvals().of_session(&admin.credential).unwrap().into_iter().next().expect("an approval was requested")
+    conn.approvals()
+        .of_session(&admin.credential)
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("an approval was requested")
 }
 
 fn approve(app: &Arc<App>, id: &str, code: &str) -> bool {
     let conn = app.store.writer_blocking();
-    approvals::approve(&conn, id, code, app.config.write_window_secs * 1000, app.clock.now_ms()).unwrap().is_ok()
+    approvals::approve(
+        &conn,
+        id,
+        code,
+        app.config.write_window_secs * 1000,
+        app.clock.now_ms(),
+    )
+    .unwrap()
+    .is_ok()
 }
 
 // ----- SMTP ----------------------------------------------------------------------------------
@@ -72,7 +117,9 @@ fn smtp_server(peer: Peer) -> (u16, Arc<Mutex<String>>) {
             std::thread::sleep(Duration::from_secs(12));
             return;
         }
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let mut w = stream.try_clone().unwrap();
         let mut r = BufReader::new(stream);
         let say = |w: &mut std::net::TcpStream, s: &str| w.write_all(s.as_bytes()).unwrap();
@@ -86,13 +133,23 @@ fn smtp_server(peer: Peer) -> (u16, Arc<Mutex<String>>) {
             log.lock().unwrap().push_str(&line);
             let cmd = line.to_ascii_uppercase();
             if cmd.starts_with("EHLO") {
-                say(&mut w, "250-test.local\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n");
+                say(
+                    &mut w,
+                    "250-test.local\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
+                );
             } else if cmd.starts_with("AUTH PLAIN") {
                 say(&mut w, "235 2.7.0 accepted\r\n");
             } else if cmd.starts_with("MAIL FROM") {
                 say(&mut w, "250 ok\r\n");
             } else if cmd.starts_with("RCPT TO") {
-                say(&mut w, if peer == Peer::RefuseRecipient { "550 5.1.1 no such user here\r\n" } else { "250 ok\r\n" });
+                say(
+                    &mut w,
+                    if peer == Peer::RefuseRecipient {
+                        "550 5.1.1 no such user here\r\n"
+                    } else {
+                        "250 ok\r\n"
+                    },
+                );
             } else if cmd.starts_with("DATA") {
                 say(&mut w, "354 go ahead\r\n");
                 loop {
@@ -119,7 +176,10 @@ fn smtp_server(peer: Peer) -> (u16, Arc<Mutex<String>>) {
 fn smtp_sends_the_code_and_the_link_to_the_principal() {
     let (port, transcript) = smtp_server(Peer::Accept);
     let dir = tempfile::tempdir().unwrap();
-    let (app, admin) = app_with(dir.path(), &format!("smtp://mailer:s3cret@127.0.0.1:{port}?from=idmcp@example.com"));
+    let (app, admin) = app_with(
+        dir.path(),
+        &format!("smtp://mailer:s3cret@127.0.0.1:{port}?from=idmcp@example.com"),
+    );
     let p = match write(&app, &admin, "Mailed") {
         Err(CallError::ApprovalRequired(p)) => p,
         other => panic!("expected an approval request, got {other:?}"),
@@ -132,7 +192,10 @@ fn smtp_sends_the_code_and_the_link_to_the_principal() {
     // AUTH PLAIN carries base64("\0mailer\0s3cret").
     assert!(mail.contains("AUTH PLAIN AG1haWxlcgBzM2NyZXQ="), "{mail}");
     // The link and the code are on lines of their own, unwrapped (7-bit text, no soft breaks).
-    assert!(mail.lines().any(|l| l.trim() == p.url), "the link is missing: {mail}");
+    assert!(
+        mail.lines().any(|l| l.trim() == p.url),
+        "the link is missing: {mail}"
+    );
     // The 8-digit code in the mail is the approval's passcode: it approves the request.
     let code = mail
         .lines()
@@ -148,12 +211,18 @@ fn smtp_sends_the_code_and_the_link_to_the_principal() {
 fn a_refused_mail_cancels_the_approval_with_a_clear_error() {
     let (port, _) = smtp_server(Peer::RefuseRecipient);
     let dir = tempfile::tempdir().unwrap();
-    let (app, admin) = app_with(dir.path(), &format!("smtp://127.0.0.1:{port}?from=idmcp@example.com"));
+    let (app, admin) = app_with(
+        dir.path(),
+        &format!("smtp://127.0.0.1:{port}?from=idmcp@example.com"),
+    );
     let err = match write(&app, &admin, "Bounced") {
         Err(CallError::Api(e)) => e.error_message,
         other => panic!("expected a delivery error, got {other:?}"),
     };
-    assert!(err.contains("could not be delivered") && err.contains("no such user"), "{err}");
+    assert!(
+        err.contains("could not be delivered") && err.contains("no such user"),
+        "{err}"
+    );
     let a = latest_approval(&app, &admin);
     assert_eq!(a.status, Status::Voided);
 }
@@ -162,9 +231,16 @@ fn a_refused_mail_cancels_the_approval_with_a_clear_error() {
 fn a_silent_mail_server_fails_within_five_seconds_without_stalling_the_runtime() {
     let (port, _) = smtp_server(Peer::Silent);
     let dir = tempfile::tempdir().unwrap();
-    let (app, admin) = app_with(dir.path(), &format!("smtp://127.0.0.1:{port}?from=idmcp@example.com"));
+    let (app, admin) = app_with(
+        dir.path(),
+        &format!("smtp://127.0.0.1:{port}?from=idmcp@example.com"),
+    );
     // One worker thread: if delivery blocked it, the ticker below would stop.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let ticks = Arc::new(AtomicUsize::new(0));
     let t = ticks.clone();
     rt.spawn(async move {
@@ -175,17 +251,37 @@ fn a_silent_mail_server_fails_within_five_seconds_without_stalling_the_runtime()
     });
     let started = Instant::now();
     let (app2, admin2) = (app.clone(), admin.clone());
-    let r = rt.block_on(async move { tokio::spawn(async move { dispatch::call(&app2, &admin2, "tenants_write", "CreateTenant", json!({"name": "Silent"})).await }).await.unwrap() });
+    let r = rt.block_on(async move {
+        tokio::spawn(async move {
+            dispatch::call(
+                &app2,
+                &admin2,
+                "tenants_write",
+                "CreateTenant",
+                json!({"name": "Silent"}),
+            )
+            .await
+        })
+        .await
+        .unwrap()
+    });
     let took = started.elapsed();
     let err = match r {
         Err(CallError::Api(e)) => e.error_message,
         other => panic!("expected a delivery error, got {other:?}"),
     };
-    assert!(took >= Duration::from_secs(4) && took < Duration::from_secs(7), "took {took:?}");
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(7),
+        "took {took:?}"
+    );
     assert!(err.contains("could not be delivered"), "{err}");
     assert_eq!(latest_approval(&app, &admin).status, Status::Voided);
     // 50-ms ticks over ≥ 4 s: the runtime kept serving other tasks meanwhile.
-    assert!(ticks.load(Ordering::SeqCst) >= 40, "only {} ticks: the worker was blocked", ticks.load(Ordering::SeqCst));
+    assert!(
+        ticks.load(Ordering::SeqCst) >= 40,
+        "only {} ticks: the worker was blocked",
+        ticks.load(Ordering::SeqCst)
+    );
     drop(admin);
 }
 
@@ -202,12 +298,16 @@ fn webhook_server(rt: &tokio::runtime::Runtime, status: u16) -> (String, Arc<Mut
             let sink = sink.clone();
             async move {
                 assert_eq!(headers.get("content-type").unwrap(), "application/json");
-                sink.lock().unwrap().push(serde_json::from_str::<Value>(&body).unwrap());
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str::<Value>(&body).unwrap());
                 axum::http::StatusCode::from_u16(status).unwrap()
             }
         }),
     );
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     rt.spawn(axum::serve(listener, router).into_future());
     (format!("http://{addr}/hooks/idmcp?token=hook-secret"), got)
@@ -215,7 +315,11 @@ fn webhook_server(rt: &tokio::runtime::Runtime, status: u16) -> (String, Arc<Mut
 
 #[test]
 fn the_webhook_receives_the_code_and_the_link_as_json() {
-    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let (url, got) = webhook_server(&server, 204);
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = app_with(dir.path(), &format!("webhook:{url}"));
@@ -224,7 +328,11 @@ fn the_webhook_receives_the_code_and_the_link_as_json() {
         other => panic!("expected an approval request, got {other:?}"),
     };
     // The agent learns the host, never the hook's secret path or token.
-    assert!(p.message().contains("the webhook on 127.0.0.1") && !p.message().contains("hook-secret"), "{}", p.message());
+    assert!(
+        p.message().contains("the webhook on 127.0.0.1") && !p.message().contains("hook-secret"),
+        "{}",
+        p.message()
+    );
     let got = got.lock().unwrap().clone();
     assert_eq!(got.len(), 1, "{got:?}");
     let h = &got[0];
@@ -233,7 +341,10 @@ fn the_webhook_receives_the_code_and_the_link_as_json() {
     assert_eq!(h["url"], p.url.as_str());
     assert_eq!(h["expiresAt"], p.expires_at);
     let code = h["otp"].as_str().unwrap();
-    assert!(code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()), "{h}");
+    assert!(
+        code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{h}"
+    );
     assert!(approve(&app, &p.approval_id, code));
     write(&app, &admin, "Hooked").expect("the approved write runs");
     server.shutdown_background();
@@ -241,7 +352,11 @@ fn the_webhook_receives_the_code_and_the_link_as_json() {
 
 #[test]
 fn a_failing_webhook_cancels_the_approval_with_a_clear_error() {
-    let server = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let (url, got) = webhook_server(&server, 500);
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = app_with(dir.path(), &format!("webhook:{url}"));
@@ -249,7 +364,10 @@ fn a_failing_webhook_cancels_the_approval_with_a_clear_error() {
         Err(CallError::Api(e)) => e.error_message,
         other => panic!("expected a delivery error, got {other:?}"),
     };
-    assert!(err.contains("answered HTTP 500") && !err.contains("hook-secret"), "{err}");
+    assert!(
+        err.contains("answered HTTP 500") && !err.contains("hook-secret"),
+        "{err}"
+    );
     let sent = got.lock().unwrap()[0]["otp"].as_str().unwrap().to_owned();
     assert!(!err.contains(&sent), "the error shows the code");
     let a = latest_approval(&app, &admin);

@@ -111,27 +111,45 @@ async fn completions(
         let given = auth.unwrap_or_default();
         return openai_error(
             StatusCode::UNAUTHORIZED,
-            format!("Incorrect API key provided: {}", given.trim_start_matches("Bearer ")),
+            format!(
+                "Incorrect API key provided: {}",
+                given.trim_start_matches("Bearer ")
+            ),
         );
     }
     if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
-        return openai_error(StatusCode::BAD_REQUEST, "Content-Type must be application/json".into());
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "Content-Type must be application/json".into(),
+        );
     }
     if body["model"] != json!(MODEL) {
-        return openai_error(StatusCode::NOT_FOUND, format!("The model {} does not exist", body["model"]));
+        return openai_error(
+            StatusCode::NOT_FOUND,
+            format!("The model {} does not exist", body["model"]),
+        );
     }
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
     let roles: Vec<&str> = messages.iter().filter_map(|m| m["role"].as_str()).collect();
     if roles != ["system", "user"] || messages.iter().any(|m| !m["content"].is_string()) {
-        return openai_error(StatusCode::BAD_REQUEST, format!("expected a system and a user message, got {roles:?}"));
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            format!("expected a system and a user message, got {roles:?}"),
+        );
     }
     let user = messages[1]["content"].as_str().unwrap();
     let passages = passage_links(user);
     if passages.len() < 2 {
-        return openai_error(StatusCode::BAD_REQUEST, format!("expected at least 2 numbered passages in {user:?}"));
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            format!("expected at least 2 numbered passages in {user:?}"),
+        );
     }
     match fake.behaviour {
-        Behaviour::Fail => openai_error(StatusCode::INTERNAL_SERVER_ERROR, "The server had an error while processing your request.".into()),
+        Behaviour::Fail => openai_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server had an error while processing your request.".into(),
+        ),
         Behaviour::Uncited => completion("Validate the token with the SDK. It is easy."),
         Behaviour::Cite => completion(
             "The second passage answers this directly [2]. This sentence cites nothing. The first passage adds the detail. [1]\n\n\
@@ -185,10 +203,16 @@ async fn the_model_writes_a_cited_answer_from_the_retrieved_passages() {
     // the request: one, with the passages retrieval chose (in that order) and the question
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
-    let user = seen[0].body["messages"][1]["content"].as_str().unwrap().to_owned();
+    let user = seen[0].body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let system = seen[0].body["messages"][0]["content"].as_str().unwrap();
     assert!(user.contains(QUESTION), "{user}");
-    assert!(system.contains("[1]") && system.contains("only"), "{system}");
+    assert!(
+        system.contains("[1]") && system.contains("only"),
+        "{system}"
+    );
     let links = retrieved_links(QUESTION);
     let sent: Vec<String> = passage_links(&user).into_iter().map(|(_, l)| l).collect();
     assert_eq!(sent, links, "the passages sent are those retrieval chose");
@@ -196,7 +220,10 @@ async fn the_model_writes_a_cited_answer_from_the_retrieved_passages() {
     let ix = docs::index();
     for h in docs::answer::retrieve(ix, QUESTION).chosen {
         let first = &ix.sentences[h.pid][0].text;
-        assert!(user.contains(first.as_str()), "{first:?} missing from the prompt");
+        assert!(
+            user.contains(first.as_str()),
+            "{first:?} missing from the prompt"
+        );
     }
 
     // [2] then [1] in the reply: renumbered in order of use, mapped to those passages
@@ -209,16 +236,27 @@ async fn the_model_writes_a_cited_answer_from_the_retrieved_passages() {
     assert_eq!(cited, [links[1].as_str(), links[0].as_str()], "{a:#}");
     let text = a["answer"].as_str().unwrap();
     assert!(
-        text.starts_with("The second passage answers this directly. [1] The first passage adds the detail. [2]"),
+        text.starts_with(
+            "The second passage answers this directly. [1] The first passage adds the detail. [2]"
+        ),
         "{text}"
     );
-    assert!(!text.contains("cites nothing"), "uncited sentence kept: {text}");
-    assert!(!text.contains("made-up"), "sentence citing a passage that was not sent kept: {text}");
+    assert!(
+        !text.contains("cites nothing"),
+        "uncited sentence kept: {text}"
+    );
+    assert!(
+        !text.contains("made-up"),
+        "sentence citing a passage that was not sent kept: {text}"
+    );
     assert_eq!(a["uncitedDropped"], json!(2), "{a:#}");
     assert!(text.contains("Sources:\n[1] "), "{text}");
     // a how-to question still shows the cited passage's code, cited
     if text.contains("```") {
-        assert!(text.contains("From [1]:") || text.contains("From [2]:"), "{text}");
+        assert!(
+            text.contains("From [1]:") || text.contains("From [2]:"),
+            "{text}"
+        );
     }
 }
 
@@ -244,9 +282,15 @@ async fn a_wrong_key_falls_back_without_showing_the_key() {
     let a = ask(&llm(&base, wrong), QUESTION).await;
     assert_eq!(a["mode"], json!("extractive"), "{a:#}");
     let err = a["llmError"].as_str().expect("llmError");
-    assert!(err.contains("401") && err.contains("IDMCP_LLM_KEY"), "{err}");
+    assert!(
+        err.contains("401") && err.contains("IDMCP_LLM_KEY"),
+        "{err}"
+    );
     assert!(!a.to_string().contains(wrong), "the key leaked: {a}");
-    assert_eq!(seen.lock().unwrap()[0].auth.as_deref(), Some(format!("Bearer {wrong}").as_str()));
+    assert_eq!(
+        seen.lock().unwrap()[0].auth.as_deref(),
+        Some(format!("Bearer {wrong}").as_str())
+    );
 }
 
 #[tokio::test]
@@ -254,7 +298,10 @@ async fn an_answer_without_citations_is_not_used() {
     let (base, _seen) = start_fake(Behaviour::Uncited).await;
     let a = ask(&llm(&base, KEY), QUESTION).await;
     assert_eq!(a["mode"], json!("extractive"), "{a:#}");
-    assert!(a["llmError"].as_str().unwrap().contains("cited none"), "{a:#}");
+    assert!(
+        a["llmError"].as_str().unwrap().contains("cited none"),
+        "{a:#}"
+    );
     assert!(!a["answer"].as_str().unwrap().contains("It is easy"));
 }
 
@@ -266,17 +313,31 @@ async fn an_off_topic_question_is_not_covered_and_the_model_is_not_asked() {
     assert_eq!(a["citations"], json!([]));
     assert!(a["answer"].as_str().unwrap().contains("does not cover"));
     assert!(a.get("llmError").is_none(), "{a:#}");
-    assert_eq!(seen.lock().unwrap().len(), 0, "the model was asked about an off-topic question");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        0,
+        "the model was asked about an off-topic question"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_endpoint_falls_back_quickly() {
     // a port nothing listens on: connection refused, well within the timeout
-    let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let t = Instant::now();
     let a = ask(&llm(&format!("http://127.0.0.1:{port}/v1"), KEY), QUESTION).await;
     assert_eq!(a["mode"], json!("extractive"), "{a:#}");
-    assert!(a["llmError"].as_str().unwrap().contains("could not be reached"), "{a:#}");
+    assert!(
+        a["llmError"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{a:#}"
+    );
     assert!(t.elapsed() < Duration::from_secs(10));
 }
 
@@ -285,7 +346,13 @@ async fn an_unreachable_endpoint_falls_back_quickly() {
 
 fn idmcp() -> Command {
     let mut c = Command::new(BIN);
-    for v in ["IDMCP_LLM_URL", "IDMCP_LLM_MODEL", "IDMCP_LLM_KEY", "IDMCP_TOKEN", "IDMCP_PUBLIC_URL"] {
+    for v in [
+        "IDMCP_LLM_URL",
+        "IDMCP_LLM_MODEL",
+        "IDMCP_LLM_KEY",
+        "IDMCP_TOKEN",
+        "IDMCP_PUBLIC_URL",
+    ] {
         c.env_remove(v);
     }
     c.env("RUST_LOG", "info,rmcp=error");
@@ -296,10 +363,18 @@ fn idmcp() -> Command {
 fn serve_refuses_llm_settings_it_cannot_use_and_says_how_to_fix_them() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
-        (&["--llm-url", "http://llm.example/v1", "--llm-model", "m"], &[], "use https://"),
+        (
+            &["--llm-url", "http://llm.example/v1", "--llm-model", "m"],
+            &[],
+            "use https://",
+        ),
         (&["--llm-url", "https://llm.example/v1"], &[], "--llm-model"),
         (&[], &[("IDMCP_LLM_MODEL", "m")], "--llm-url"),
-        (&[], &[("IDMCP_LLM_URL", "llm.example"), ("IDMCP_LLM_MODEL", "m")], "base URL"),
+        (
+            &[],
+            &[("IDMCP_LLM_URL", "llm.example"), ("IDMCP_LLM_MODEL", "m")],
+            "base URL",
+        ),
     ];
     for (args, env, want) in cases {
         let out = idmcp()
@@ -312,12 +387,16 @@ fn serve_refuses_llm_settings_it_cannot_use_and_says_how_to_fix_them() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} {env:?} started");
-        assert!(stderr.contains(want), "{args:?} {env:?}: want {want:?} in {stderr}");
+        assert!(
+            stderr.contains(want),
+            "{args:?} {env:?}: want {want:?} in {stderr}"
+        );
     }
 }
 
 fn mcp_call(port: u16, token: &str, tool: &str, arguments: Value) -> Value {
-    common::tools_call(port, token, tool, arguments, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{tool}: {e}"))
+    common::tools_call(port, token, tool, arguments, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,11 +404,23 @@ async fn the_server_writes_answers_with_the_configured_model() {
     let (base, seen) = start_fake(Behaviour::Cite).await;
     let dir = tempfile::tempdir().unwrap();
     let out = idmcp()
-        .args(["admin", "init", "--company", "Docs Co", "--email", "admin@docs.example", "--data-dir"])
+        .args([
+            "admin",
+            "init",
+            "--company",
+            "Docs Co",
+            "--email",
+            "admin@docs.example",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
     let dir_path = dir.path().to_owned();
@@ -337,9 +428,18 @@ async fn the_server_writes_answers_with_the_configured_model() {
     let result = tokio::task::spawn_blocking(move || {
         let mut last = String::new();
         for _ in 0..3 {
-            let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = StdListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
             let mut child = idmcp()
-                .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+                .args([
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--data-dir",
+                ])
                 .arg(&dir_path)
                 .args(["--llm-url", &base_for_server])
                 .env("IDMCP_LLM_MODEL", MODEL)
@@ -356,16 +456,27 @@ async fn the_server_writes_answers_with_the_configured_model() {
                     last = format!("exited with {status}: {}", log.lock().unwrap());
                     break false;
                 }
-                if common::http(port, "GET", "/healthz", &[], "", Duration::from_secs(5)).is_ok_and(|r| r.status == 200) {
+                if common::http(port, "GET", "/healthz", &[], "", Duration::from_secs(5))
+                    .is_ok_and(|r| r.status == 200)
+                {
                     break true;
                 }
-                assert!(Instant::now() < deadline, "/healthz never answered: {}", log.lock().unwrap());
+                assert!(
+                    Instant::now() < deadline,
+                    "/healthz never answered: {}",
+                    log.lock().unwrap()
+                );
                 std::thread::sleep(Duration::from_millis(50));
             };
             if !up {
                 continue;
             }
-            let r = mcp_call(port, &token, "docs_ask_question", json!({"question": QUESTION}));
+            let r = mcp_call(
+                port,
+                &token,
+                "docs_ask_question",
+                json!({"question": QUESTION}),
+            );
             let _ = child.kill();
             let _ = child.wait();
             let log = log.lock().unwrap().clone();
@@ -380,9 +491,15 @@ async fn the_server_writes_answers_with_the_configured_model() {
     assert_eq!(sc["mode"], json!("llm"), "{r:#}\nserver log:\n{log}");
     assert_eq!(sc["model"], json!(MODEL));
     assert_eq!(seen.lock().unwrap().len(), 1);
-    assert!(log.contains("docs_ask_question answers are written by test-model at http://127.0.0.1:"), "{log}");
+    assert!(
+        log.contains("docs_ask_question answers are written by test-model at http://127.0.0.1:"),
+        "{log}"
+    );
     assert!(!log.contains(KEY), "the key is in the server's log:\n{log}");
     // the text content is the written answer
     let text = r["content"][0]["text"].as_str().unwrap();
-    assert!(text.starts_with("The second passage answers this directly. [1]"), "{text}");
+    assert!(
+        text.starts_with("The second passage answers this directly. [1]"),
+        "{text}"
+    );
 }

@@ -10,7 +10,10 @@ use idmcp::testkit;
 use serde_json::Value;
 
 fn run_examples(filter: Option<&str>) -> (usize, Vec<String>) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let shared_dir = tempfile::tempdir().unwrap();
     let (shared, admin) = testkit::demo_app(shared_dir.path());
     let mut ran = 0;
@@ -20,7 +23,12 @@ fn run_examples(filter: Option<&str>) -> (usize, Vec<String>) {
         if filter.is_some_and(|f| !format!("{}.{}", d.tool, d.name).contains(f)) {
             continue;
         }
-        let examples = op.compiled().examples.as_array().cloned().unwrap_or_default();
+        let examples = op
+            .compiled()
+            .examples
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for ex in examples {
             let title = ex["title"].as_str().unwrap_or("?").to_owned();
             let args = ex["args"].clone();
@@ -28,23 +36,47 @@ fn run_examples(filter: Option<&str>) -> (usize, Vec<String>) {
             // Writes each get a fresh store; so do examples that switch project.
             let fresh = d.class == Class::Write || ex.get("project").is_some();
             let dir = tempfile::tempdir().unwrap();
-            let (app, p) = if fresh { testkit::demo_app(dir.path()) } else { (shared.clone(), admin.clone()) };
+            let (app, p) = if fresh {
+                testkit::demo_app(dir.path())
+            } else {
+                (shared.clone(), admin.clone())
+            };
             // Every example starts in its project (prod unless it names one), whatever an earlier
             // example (e.g. selectProject) did to the shared session.
-            testkit::select_project(&app, &p, ex.get("project").and_then(Value::as_str).unwrap_or("acme-prod"));
+            testkit::select_project(
+                &app,
+                &p,
+                ex.get("project")
+                    .and_then(Value::as_str)
+                    .unwrap_or("acme-prod"),
+            );
             let result = if d.class == Class::Write {
-                rt.block_on(testkit::call_approved(&app, dir.path(), &p, d.tool, d.name, args.clone()))
+                rt.block_on(testkit::call_approved(
+                    &app,
+                    dir.path(),
+                    &p,
+                    d.tool,
+                    d.name,
+                    args.clone(),
+                ))
             } else {
                 rt.block_on(dispatch::call(&app, &p, d.tool, d.name, args.clone()))
             };
             ran += 1;
-            match (result, ex.get("expect"), ex.get("error").and_then(Value::as_str)) {
+            match (
+                result,
+                ex.get("expect"),
+                ex.get("error").and_then(Value::as_str),
+            ) {
                 (Ok(out), Some(expect), _) => {
                     if !testkit::contains(&out, expect) {
                         failures.push(format!("{label}: result does not contain the expected values\n  expected ⊆ {expect}\n  actual: {}", truncate(&out)));
                     }
                 }
-                (Ok(out), None, Some(code)) => failures.push(format!("{label}: expected error {code}, got a result: {}", truncate(&out))),
+                (Ok(out), None, Some(code)) => failures.push(format!(
+                    "{label}: expected error {code}, got a result: {}",
+                    truncate(&out)
+                )),
                 (Ok(_), None, None) => {}
                 (Err(CallError::Api(e)), _, Some(code)) if e.error_code == code => {}
                 // Arguments the schema rejects are Descope's E011003 (invalid request).
@@ -58,7 +90,11 @@ fn run_examples(filter: Option<&str>) -> (usize, Vec<String>) {
 
 fn truncate(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 600 { format!("{}…", &s[..600]) } else { s }
+    if s.len() > 600 {
+        format!("{}…", &s[..600])
+    } else {
+        s
+    }
 }
 
 #[test]
@@ -67,6 +103,11 @@ fn every_yaml_example_passes() {
     let filter = std::env::var("EXAMPLES").ok();
     let (ran, failures) = run_examples(filter.as_deref());
     assert!(ran > 0, "no example ran");
-    assert!(failures.is_empty(), "{} of {ran} examples failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} examples failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!("{ran} examples passed");
 }

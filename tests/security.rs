@@ -15,21 +15,42 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
-fn call(app: &Arc<App>, p: &Principal, tool: &str, op: &str, args: Value) -> Result<Value, CallError> {
+fn call(
+    app: &Arc<App>,
+    p: &Principal,
+    tool: &str,
+    op: &str,
+    args: Value,
+) -> Result<Value, CallError> {
     rt().block_on(dispatch::call(app, p, tool, op, args))
 }
 
 fn tenant_exists(app: &Arc<App>, p: &Principal, name: &str) -> bool {
     let out = call(app, p, "tenants_read", "LoadAllTenants", json!({})).expect("LoadAllTenants");
-    out["tenants"].as_array().unwrap().iter().any(|t| t["name"] == name)
+    out["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == name)
 }
 
 fn approve(app: &Arc<App>, id: &str, code: &str) -> Result<(), Refusal> {
     let conn = app.store.writer_blocking();
-    approvals::approve(&conn, id, code, app.config.write_window_secs * 1000, app.clock.now_ms()).unwrap().map(|_| ())
+    approvals::approve(
+        &conn,
+        id,
+        code,
+        app.config.write_window_secs * 1000,
+        app.clock.now_ms(),
+    )
+    .unwrap()
+    .map(|_| ())
 }
 
 fn pending(r: Result<Value, CallError>) -> dispatch::Pending {
@@ -40,14 +61,25 @@ fn pending(r: Result<Value, CallError>) -> dispatch::Pending {
 }
 
 fn code_for(dir: &Path, approval: &str) -> String {
-    testkit::passcodes(dir).into_iter().rev().find(|(a, _)| a == approval).map(|(_, c)| c).expect("a passcode was delivered")
+    testkit::passcodes(dir)
+        .into_iter()
+        .rev()
+        .find(|(a, _)| a == approval)
+        .map(|(_, c)| c)
+        .expect("a passcode was delivered")
 }
 
 #[test]
 fn a_write_without_approval_never_runs_and_the_agent_never_sees_the_passcode() {
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = testkit::demo_app(dir.path());
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Sec Test One"})));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Sec Test One"}),
+    ));
     assert!(!tenant_exists(&app, &admin, "Sec Test One"));
     let code = code_for(dir.path(), &p.approval_id);
     assert!(code.len() >= 6 && code.chars().all(|c| c.is_ascii_digit()));
@@ -60,10 +92,22 @@ fn an_approved_request_runs_exactly_once_and_only_as_approved() {
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = testkit::demo_app(dir.path());
     let args = json!({"name": "Sec Test Two"});
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", args.clone()));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        args.clone(),
+    ));
     approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)).unwrap();
     // Changed arguments, operation or bucket: not covered by the approval.
-    pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Sec Test Two!"})));
+    pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Sec Test Two!"}),
+    ));
     assert!(!tenant_exists(&app, &admin, "Sec Test Two!"));
     // The exact request runs once.
     call(&app, &admin, "tenants_write", "CreateTenant", args.clone()).expect("approved write runs");
@@ -71,24 +115,43 @@ fn an_approved_request_runs_exactly_once_and_only_as_approved() {
     // A replay needs a new approval.
     pending(call(&app, &admin, "tenants_write", "CreateTenant", args));
     // The passcode cannot be used again.
-    assert_eq!(approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)), Err(Refusal::AlreadyApproved));
+    assert_eq!(
+        approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)),
+        Err(Refusal::AlreadyApproved)
+    );
 }
 
 #[test]
 fn a_passcode_expires_at_ten_minutes_and_the_window_is_absolute() {
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = testkit::demo_app(dir.path());
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Late"})));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Late"}),
+    ));
     app.clock.advance_ms(10 * 60 * 1000);
-    assert_eq!(approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)), Err(Refusal::Expired));
+    assert_eq!(
+        approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)),
+        Err(Refusal::Expired)
+    );
 
     let args = json!({"name": "Window"});
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", args.clone()));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        args.clone(),
+    ));
     app.clock.advance_ms(9 * 60 * 1000 + 59_000);
     approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)).unwrap();
     // Activity does not extend the window: at its end + 1 s the approved write is refused.
     call(&app, &admin, "session", "whoami", json!({})).unwrap();
-    app.clock.advance_ms(app.config.write_window_secs * 1000 + 1000);
+    app.clock
+        .advance_ms(app.config.write_window_secs * 1000 + 1000);
     pending(call(&app, &admin, "tenants_write", "CreateTenant", args));
     assert!(!tenant_exists(&app, &admin, "Window"));
 }
@@ -97,23 +160,60 @@ fn a_passcode_expires_at_ten_minutes_and_the_window_is_absolute() {
 fn five_wrong_codes_void_the_approval_and_repeated_failures_lock_the_principal() {
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = testkit::demo_app(dir.path());
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Brute"})));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Brute"}),
+    ));
     let right = code_for(dir.path(), &p.approval_id);
-    let wrong = if right == "00000000" { "11111111" } else { "00000000" };
+    let wrong = if right == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
     for i in 1..=4 {
-        assert_eq!(approve(&app, &p.approval_id, wrong), Err(Refusal::WrongCode { remaining: 5 - i }));
+        assert_eq!(
+            approve(&app, &p.approval_id, wrong),
+            Err(Refusal::WrongCode { remaining: 5 - i })
+        );
     }
-    assert_eq!(approve(&app, &p.approval_id, wrong), Err(Refusal::TooManyAttempts));
+    assert_eq!(
+        approve(&app, &p.approval_id, wrong),
+        Err(Refusal::TooManyAttempts)
+    );
     assert_eq!(approve(&app, &p.approval_id, &right), Err(Refusal::Voided));
     // A fresh approval does not reset the count: five more failures lock the principal.
-    let p2 = pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Brute2"})));
+    let p2 = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Brute2"}),
+    ));
     let mut last = Ok(());
     for _ in 0..5 {
         last = approve(&app, &p2.approval_id, wrong);
     }
-    assert!(matches!(last, Err(Refusal::Locked { .. }) | Err(Refusal::TooManyAttempts)), "{last:?}");
-    let refused = call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Brute3"}));
-    assert!(matches!(refused, Err(CallError::Api(ref e)) if e.status == 403), "{refused:?}");
+    assert!(
+        matches!(
+            last,
+            Err(Refusal::Locked { .. }) | Err(Refusal::TooManyAttempts)
+        ),
+        "{last:?}"
+    );
+    let refused = call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Brute3"}),
+    );
+    assert!(
+        matches!(refused, Err(CallError::Api(ref e)) if e.status == 403),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -121,17 +221,47 @@ fn end_elevation_and_revoke_all_close_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let (app, admin) = testkit::demo_app(dir.path());
     let args = json!({"name": "Ended"});
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", args.clone()));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        args.clone(),
+    ));
     approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)).unwrap();
-    assert_eq!(call(&app, &admin, "session", "whoami", json!({})).unwrap()["mode"], "elevated");
+    assert_eq!(
+        call(&app, &admin, "session", "whoami", json!({})).unwrap()["mode"],
+        "elevated"
+    );
     call(&app, &admin, "session", "endElevation", json!({})).unwrap();
-    assert_eq!(call(&app, &admin, "session", "whoami", json!({})).unwrap()["mode"], "read-only");
-    pending(call(&app, &admin, "tenants_write", "CreateTenant", args.clone()));
+    assert_eq!(
+        call(&app, &admin, "session", "whoami", json!({})).unwrap()["mode"],
+        "read-only"
+    );
+    pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        args.clone(),
+    ));
 
-    let p = pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Revoked"})));
+    let p = pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Revoked"}),
+    ));
     approve(&app, &p.approval_id, &code_for(dir.path(), &p.approval_id)).unwrap();
     approvals::revoke_all(&app.store.writer_blocking(), app.clock.now_ms()).unwrap();
-    pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Revoked"})));
+    pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Revoked"}),
+    ));
     assert!(!tenant_exists(&app, &admin, "Revoked"));
 }
 
@@ -142,17 +272,53 @@ fn a_session_of_one_company_cannot_reach_another_company() {
     let other = testkit::other_company(&app);
     // The other company sees only its own project, and none of Acme's tenants.
     let projects = call(&app, &other, "session", "listProjects", json!({})).unwrap();
-    let names: Vec<&str> = projects["projects"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = projects["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["other-prod"]);
     for target in ["acme-prod", "acme-staging"] {
-        assert!(call(&app, &other, "session", "selectProject", json!({"project": target})).is_err());
+        assert!(
+            call(
+                &app,
+                &other,
+                "session",
+                "selectProject",
+                json!({"project": target})
+            )
+            .is_err()
+        );
     }
-    let acme_prod = call(&app, &admin, "session", "getProjectStatus", json!({})).unwrap()["project"]["id"].as_str().unwrap().to_owned();
-    assert!(call(&app, &other, "session", "selectProject", json!({"project": acme_prod})).is_err());
+    let acme_prod =
+        call(&app, &admin, "session", "getProjectStatus", json!({})).unwrap()["project"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert!(
+        call(
+            &app,
+            &other,
+            "session",
+            "selectProject",
+            json!({"project": acme_prod})
+        )
+        .is_err()
+    );
     let tenants = call(&app, &other, "tenants_read", "LoadAllTenants", json!({})).unwrap();
     assert_eq!(tenants["tenants"].as_array().unwrap().len(), 0, "{tenants}");
     // Arguments cannot smuggle a company or project in.
-    assert!(call(&app, &other, "tenants_read", "LoadAllTenants", json!({"projectId": acme_prod})).is_err());
+    assert!(
+        call(
+            &app,
+            &other,
+            "tenants_read",
+            "LoadAllTenants",
+            json!({"projectId": acme_prod})
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -169,8 +335,16 @@ fn the_passcodes_of_a_run_appear_nowhere_but_the_channel() {
         let code = code_for(dir.path(), &p.approval_id);
         let _ = approve(&app, &p.approval_id, "99999999");
         approve(&app, &p.approval_id, &code).unwrap();
-        outputs.push_str(&call(&app, &admin, "tenants_write", "CreateTenant", args).unwrap().to_string());
-        outputs.push_str(&call(&app, &admin, "session", "whoami", json!({})).unwrap().to_string());
+        outputs.push_str(
+            &call(&app, &admin, "tenants_write", "CreateTenant", args)
+                .unwrap()
+                .to_string(),
+        );
+        outputs.push_str(
+            &call(&app, &admin, "session", "whoami", json!({}))
+                .unwrap()
+                .to_string(),
+        );
     }
     rt().block_on(idmcp::journal::flush(&app));
     drop(app);
@@ -183,7 +357,10 @@ fn the_passcodes_of_a_run_appear_nowhere_but_the_channel() {
         }
     }
     for (_, code) in testkit::passcodes(dir.path()) {
-        assert!(!haystack.windows(code.len()).any(|w| w == code.as_bytes()), "passcode {code} leaked");
+        assert!(
+            !haystack.windows(code.len()).any(|w| w == code.as_bytes()),
+            "passcode {code} leaked"
+        );
     }
 }
 
@@ -194,10 +371,18 @@ fn tampering_with_the_journal_is_detected() {
     for _ in 0..4 {
         call(&app, &admin, "session", "whoami", json!({})).unwrap();
     }
-    pending(call(&app, &admin, "tenants_write", "CreateTenant", json!({"name": "Chain"})));
+    pending(call(
+        &app,
+        &admin,
+        "tenants_write",
+        "CreateTenant",
+        json!({"name": "Chain"}),
+    ));
     rt().block_on(idmcp::journal::flush(&app));
     let conn = app.store.writer_blocking();
-    let n = idmcp::journal::verify(&conn).unwrap().expect("intact chain verifies");
+    let n = idmcp::journal::verify(&conn)
+        .unwrap()
+        .expect("intact chain verifies");
     assert!(n >= 5);
     conn.checkpoint().unwrap();
     // The attacker's view: raw write access to the store file, outside idmcp. Each case edits
@@ -206,16 +391,33 @@ fn tampering_with_the_journal_is_detected() {
         let copy = tempfile::tempdir().unwrap();
         for f in std::fs::read_dir(dir.path()).unwrap() {
             let f = f.unwrap().path();
-            if f.file_name().unwrap().to_string_lossy().starts_with("idmcp.db") {
+            if f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("idmcp.db")
+            {
                 std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
             }
         }
-        rusqlite::Connection::open(copy.path().join("idmcp.db")).unwrap().execute_batch(sql).unwrap();
+        rusqlite::Connection::open(copy.path().join("idmcp.db"))
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
         let store = idmcp::store::Store::open(copy.path()).unwrap();
         idmcp::journal::verify(&store.writer_blocking()).unwrap()
     };
-    assert_eq!(tamper("UPDATE journal SET outcome=outcome||'!' WHERE seq=2").unwrap_err().0, 2, "edit");
-    assert_eq!(tamper("DELETE FROM journal WHERE seq=3").unwrap_err().0, 4, "delete");
+    assert_eq!(
+        tamper("UPDATE journal SET outcome=outcome||'!' WHERE seq=2")
+            .unwrap_err()
+            .0,
+        2,
+        "edit"
+    );
+    assert_eq!(
+        tamper("DELETE FROM journal WHERE seq=3").unwrap_err().0,
+        4,
+        "delete"
+    );
     assert!(tamper("INSERT INTO journal (seq, occurred, kind, outcome) SELECT MAX(seq)+1, 0, 'forged', 'ok' FROM journal").is_err(), "insert");
     assert!(tamper("UPDATE journal SET seq=seq+1000 WHERE seq=2; UPDATE journal SET seq=2 WHERE seq=3; UPDATE journal SET seq=3 WHERE seq=1002").is_err(), "reorder");
     assert!(idmcp::journal::verify(&conn).unwrap().is_ok());
@@ -225,16 +427,35 @@ fn tampering_with_the_journal_is_detected() {
 #[derive(Clone, Debug)]
 enum Step {
     /// Try write `w` (one of a few fixed requests) as principal `who` (0 = admin, 1 = dev, 2 = other company).
-    Write { who: usize, w: usize },
+    Write {
+        who: usize,
+        w: usize,
+    },
     /// Ask for approval of request `w` explicitly.
-    Elevate { who: usize, w: usize },
+    Elevate {
+        who: usize,
+        w: usize,
+    },
     /// The human approves the latest approval of `who` with the right code (or a wrong one).
-    Approve { who: usize, right: bool },
+    Approve {
+        who: usize,
+        right: bool,
+    },
     /// A code for one principal's approval is typed into another principal's approval.
-    CrossApprove { from: usize, to: usize },
-    Advance { secs: i64 },
-    End { who: usize },
-    Switch { who: usize, staging: bool },
+    CrossApprove {
+        from: usize,
+        to: usize,
+    },
+    Advance {
+        secs: i64,
+    },
+    End {
+        who: usize,
+    },
+    Switch {
+        who: usize,
+        staging: bool,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -265,20 +486,43 @@ fn world() -> &'static World {
     W.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let (app, admin) = testkit::demo_app(dir.path());
-        let dev = app.store.writer_blocking().principals().principal_for_email("dev@acme.example").unwrap().unwrap();
+        let dev = app
+            .store
+            .writer_blocking()
+            .principals()
+            .principal_for_email("dev@acme.example")
+            .unwrap()
+            .unwrap();
         let other = testkit::other_company(&app);
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        World { dir: dir.path().to_owned(), _dir: dir, app, people: [admin, dev, other], rt, case: Default::default() }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        World {
+            dir: dir.path().to_owned(),
+            _dir: dir,
+            app,
+            people: [admin, dev, other],
+            rt,
+            case: Default::default(),
+        }
     })
 }
 
 fn name_exists(w: &World, project: &str, name: &str) -> bool {
     let conn = w.app.store.writer_blocking();
-    !conn.docs().ids_by_key(project, "tenants", "name", &json!(name)).unwrap().is_empty()
+    !conn
+        .docs()
+        .ids_by_key(project, "tenants", "name", &json!(name))
+        .unwrap()
+        .is_empty()
 }
 
 fn cases() -> u32 {
-    std::env::var("IDMCP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+    std::env::var("IDMCP_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
 }
 
 proptest! {

@@ -17,18 +17,32 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn at(path: impl Into<String>, loc: Loc, message: impl Into<String>) -> Self {
-        Self { path: path.into(), line: loc.line, col: loc.col, message: message.into() }
+        Self {
+            path: path.into(),
+            line: loc.line,
+            col: loc.col,
+            message: message.into(),
+        }
     }
 
     /// A problem with the file as a whole (reported at 1:1 so editors can still jump to it).
     pub fn file(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), line: 1, col: 1, message: message.into() }
+        Self {
+            path: path.into(),
+            line: 1,
+            col: 1,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path, self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.col, self.message
+        )
     }
 }
 

@@ -8,7 +8,9 @@ use heck::{ToPascalCase, ToSnakeCase};
 /// rule `#[operation]` applies (operationIds keep their acronyms: `CheckIPInList`).
 fn type_name(op: &str) -> String {
     let mut c = op.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -59,11 +61,18 @@ fn emit_defs(catalog: &Catalog) -> TokenStream {
     let mut out = TokenStream::new();
     for (name, schema) in &catalog.defs {
         let mut items = Vec::new();
-        let ty = TypeGen { items: &mut items, deny_unknown: false }.ty(schema, name, true);
+        let ty = TypeGen {
+            items: &mut items,
+            deny_unknown: false,
+        }
+        .ty(schema, name, true);
         // A definition that is not an object becomes an alias.
         if !is_struct_schema(schema) {
             let ident = format_ident!("{}", name);
-            let d = doc(schema.get("description").and_then(Json::as_str).unwrap_or(name));
+            let d = doc(schema
+                .get("description")
+                .and_then(Json::as_str)
+                .unwrap_or(name));
             items.push(quote! { #d pub type #ident = #ty; });
         }
         out.extend(items);
@@ -73,7 +82,9 @@ fn emit_defs(catalog: &Catalog) -> TokenStream {
 
 fn is_struct_schema(s: &Json) -> bool {
     s.get("type").and_then(Json::as_str) == Some("object")
-        && s.get("properties").and_then(Json::as_object).is_some_and(|p| !p.is_empty())
+        && s.get("properties")
+            .and_then(Json::as_object)
+            .is_some_and(|p| !p.is_empty())
 }
 
 fn emit_types(catalog: &Catalog) -> TokenStream {
@@ -83,12 +94,26 @@ fn emit_types(catalog: &Catalog) -> TokenStream {
     for area in areas {
         let mut items = Vec::new();
         for op in catalog.operations.iter().filter(|o| o.area == area) {
-            let mut gen_in = TypeGen { items: &mut items, deny_unknown: true };
+            let mut gen_in = TypeGen {
+                items: &mut items,
+                deny_unknown: true,
+            };
             let in_name = format!("{}Input", type_name(&op.name));
-            gen_in.root(&op.input, &in_name, &format!("Arguments of `{}.{}`: {}", op.tool, op.name, op.summary));
-            let mut gen_out = TypeGen { items: &mut items, deny_unknown: false };
+            gen_in.root(
+                &op.input,
+                &in_name,
+                &format!("Arguments of `{}.{}`: {}", op.tool, op.name, op.summary),
+            );
+            let mut gen_out = TypeGen {
+                items: &mut items,
+                deny_unknown: false,
+            };
             let out_name = format!("{}Output", type_name(&op.name));
-            gen_out.root(&op.output, &out_name, &format!("Result of `{}.{}`.", op.tool, op.name));
+            gen_out.root(
+                &op.output,
+                &out_name,
+                &format!("Result of `{}.{}`.", op.tool, op.name),
+            );
         }
         let m = format_ident!("{}", area);
         let d = format!(" Inputs and outputs of the `{area}` operations.");
@@ -111,7 +136,9 @@ impl TypeGen<'_> {
             // An object without properties: an empty struct keeps `{}` typed.
             let ident = format_ident!("{}", name);
             let d = doc(fallback_doc);
-            let deny = self.deny_unknown.then(|| quote! { #[serde(deny_unknown_fields)] });
+            let deny = self
+                .deny_unknown
+                .then(|| quote! { #[serde(deny_unknown_fields)] });
             self.items.push(quote! {
                 #d
                 #[derive(::std::clone::Clone, ::std::fmt::Debug, ::std::default::Default, ::std::cmp::PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -122,14 +149,22 @@ impl TypeGen<'_> {
     }
 
     fn ty(&mut self, schema: &Json, name: &str, top: bool) -> TokenStream {
-        if let Some(r) = schema.get("$ref").and_then(Json::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        if let Some(r) = schema
+            .get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+        {
             let ident = format_ident!("{}", r);
             return quote! { crate::catalog::generated::defs::#ident };
         }
         let ty = match schema.get("type") {
             Some(Json::String(t)) => t.as_str(),
             Some(Json::Array(ts)) => {
-                let non_null: Vec<&str> = ts.iter().filter_map(Json::as_str).filter(|t| *t != "null").collect();
+                let non_null: Vec<&str> = ts
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .filter(|t| *t != "null")
+                    .collect();
                 if non_null.len() == 1 { non_null[0] } else { "" }
             }
             _ => "",
@@ -145,7 +180,11 @@ impl TypeGen<'_> {
                 quote! { ::std::vec::Vec<#inner> }
             }
             "object" if is_struct_schema(schema) => {
-                let d = schema.get("description").and_then(Json::as_str).unwrap_or(name).to_owned();
+                let d = schema
+                    .get("description")
+                    .and_then(Json::as_str)
+                    .unwrap_or(name)
+                    .to_owned();
                 self.strukt(schema, name, &d, top && self.deny_unknown);
                 let ident = format_ident!("{}", name);
                 quote! { #ident }
@@ -156,7 +195,11 @@ impl TypeGen<'_> {
     }
 
     fn strukt(&mut self, schema: &Json, name: &str, fallback_doc: &str, deny: bool) {
-        let props = schema.get("properties").and_then(Json::as_object).cloned().unwrap_or_default();
+        let props = schema
+            .get("properties")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
         let required: Vec<&str> = schema
             .get("required")
             .and_then(Json::as_array)
@@ -167,7 +210,8 @@ impl TypeGen<'_> {
             let ty = self.ty(sub, &format!("{name}{}", prop.to_pascal_case()), false);
             let ident = field_ident(prop);
             let d = doc(sub.get("description").and_then(Json::as_str).unwrap_or(""));
-            let rename = (ident.to_string().trim_start_matches("r#") != prop.as_str()).then(|| quote! { #[serde(rename = #prop)] });
+            let rename = (ident.to_string().trim_start_matches("r#") != prop.as_str())
+                .then(|| quote! { #[serde(rename = #prop)] });
             if required.contains(&prop.as_str()) {
                 fields.push(quote! { #d #rename pub #ident: #ty });
             } else {
@@ -179,7 +223,10 @@ impl TypeGen<'_> {
             }
         }
         let ident = format_ident!("{}", name);
-        let d = doc(schema.get("description").and_then(Json::as_str).unwrap_or(fallback_doc));
+        let d = doc(schema
+            .get("description")
+            .and_then(Json::as_str)
+            .unwrap_or(fallback_doc));
         let deny = deny.then(|| quote! { #[serde(deny_unknown_fields)] });
         self.items.push(quote! {
             #d
@@ -204,7 +251,12 @@ fn field_ident(prop: &str) -> Ident {
 }
 
 fn emit_binds(catalog: &Catalog) -> TokenStream {
-    let mut areas: Vec<&str> = catalog.operations.iter().filter(|o| matches!(o.exec, Exec::Handler)).map(|o| o.area.as_str()).collect();
+    let mut areas: Vec<&str> = catalog
+        .operations
+        .iter()
+        .filter(|o| matches!(o.exec, Exec::Handler))
+        .map(|o| o.area.as_str())
+        .collect();
     areas.dedup();
     let mut out = TokenStream::new();
     for area in areas {
@@ -252,7 +304,17 @@ fn json_str(v: &Json) -> String {
 }
 
 fn emit_entry(op: &Operation) -> TokenStream {
-    let Operation { name, area, tool, summary, description, source, secrets_in, secrets_out, .. } = op;
+    let Operation {
+        name,
+        area,
+        tool,
+        summary,
+        description,
+        source,
+        secrets_in,
+        secrets_out,
+        ..
+    } = op;
     let class = match op.class {
         Class::Read => quote! { crate::catalog::Class::Read },
         Class::Write => quote! { crate::catalog::Class::Write },

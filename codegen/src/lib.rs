@@ -28,7 +28,11 @@ pub fn load_catalog(ops_dir: &Path, display_root: &str) -> Result<Catalog, Diagn
     let mut diags = Diagnostics::default();
     let files = spec::load_dir(ops_dir, display_root, &mut diags);
     let catalog = validate::validate(files, &mut diags);
-    if diags.is_empty() { Ok(catalog) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Loads, validates and renders the catalog as formatted Rust source.
@@ -44,7 +48,10 @@ pub fn generate(ops_dir: &Path, display_root: &str, out_file: &Path) -> Result<(
     let unchanged = std::fs::read_to_string(out_file).is_ok_and(|old| old == code);
     if !unchanged {
         std::fs::write(out_file, code).map_err(|e| {
-            Diagnostics::single(Diagnostic::file(out_file.display().to_string(), format!("cannot write generated code: {e}")))
+            Diagnostics::single(Diagnostic::file(
+                out_file.display().to_string(),
+                format!("cannot write generated code: {e}"),
+            ))
         })?;
     }
     Ok(())

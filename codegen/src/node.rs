@@ -66,14 +66,19 @@ impl Node {
 
     /// The value of `key` in a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, v)| v)
     }
 
     /// Converts to plain JSON (positions dropped); YAML keys keep their file order.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
-            Value::Map(m) => J::Object(m.iter().map(|(k, _, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(m) => {
+                J::Object(m.iter().map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Seq(s) => J::Array(s.iter().map(Node::to_json).collect()),
             Value::Str(s) => J::String(s.clone()),
             Value::Int(i) => J::from(*i),
@@ -85,13 +90,19 @@ impl Node {
 }
 
 fn loc_of<T>(s: &Spanned<T>) -> Loc {
-    Loc { line: s.referenced.line(), col: s.referenced.column() }
+    Loc {
+        line: s.referenced.line(),
+        col: s.referenced.column(),
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Value>::deserialize(d)?;
-        Ok(Node { loc: loc_of(&spanned), value: spanned.value })
+        Ok(Node {
+            loc: loc_of(&spanned),
+            value: spanned.value,
+        })
     }
 }
 
@@ -116,7 +127,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        i64::try_from(v).map(Value::Int).map_err(|_| E::custom("integer too large"))
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom("integer too large"))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))
@@ -157,7 +170,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
 pub fn parse(source: &str) -> Result<Node, (Loc, String)> {
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options::<Node>(source, options).map_err(|e| {
-        let loc = e.location().map_or(Loc { line: 1, col: 1 }, |l| Loc { line: l.line(), col: l.column() });
+        let loc = e.location().map_or(Loc { line: 1, col: 1 }, |l| Loc {
+            line: l.line(),
+            col: l.column(),
+        });
         // The rendered error repeats the position and a snippet; the first line is the message.
         let text = e.to_string();
         let first = text.lines().next().unwrap_or("invalid YAML").trim();
@@ -168,7 +184,11 @@ pub fn parse(source: &str) -> Result<Node, (Loc, String)> {
             Some((_, rest)) => rest,
             None => msg,
         };
-        let msg = msg.split(", set DuplicateKeyPolicy").next().unwrap_or(msg).to_owned();
+        let msg = msg
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(msg)
+            .to_owned();
         (loc, msg)
     })
 }

@@ -12,12 +12,35 @@ use crate::node::{Node, Value};
 use crate::spec::Cx;
 
 const KEYWORDS: &[&str] = &[
-    "type", "properties", "required", "items", "description", "enum", "$ref",
-    "additionalProperties", "format", "minimum", "maximum", "minLength", "maxLength", "pattern",
-    "default", "examples", "title", "minItems", "maxItems", "oneOf", "anyOf", "const", "x-secret",
-    "deprecated", "uniqueItems",
+    "type",
+    "properties",
+    "required",
+    "items",
+    "description",
+    "enum",
+    "$ref",
+    "additionalProperties",
+    "format",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "default",
+    "examples",
+    "title",
+    "minItems",
+    "maxItems",
+    "oneOf",
+    "anyOf",
+    "const",
+    "x-secret",
+    "deprecated",
+    "uniqueItems",
 ];
-const TYPES: &[&str] = &["object", "array", "string", "integer", "number", "boolean", "null"];
+const TYPES: &[&str] = &[
+    "object", "array", "string", "integer", "number", "boolean", "null",
+];
 
 /// What a schema walk collects.
 #[derive(Default, Debug)]
@@ -41,7 +64,10 @@ pub fn check_root(cx: &mut Cx, node: &Node, what: &str, facts: &mut SchemaFacts)
 pub fn check(cx: &mut Cx, node: &Node, path: &str, facts: &mut SchemaFacts) {
     let Some(map) = node.as_map() else {
         if !matches!(node.value, Value::Bool(true)) {
-            cx.err(node.loc, format!("a schema must be a mapping, found {}", node.kind()));
+            cx.err(
+                node.loc,
+                format!("a schema must be a mapping, found {}", node.kind()),
+            );
         }
         return;
     };
@@ -60,7 +86,11 @@ pub fn check(cx: &mut Cx, node: &Node, path: &str, facts: &mut SchemaFacts) {
             "properties" => match v.as_map() {
                 Some(props) => {
                     for (name, _, sub) in props {
-                        let p = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+                        let p = if path.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{path}.{name}")
+                        };
                         check(cx, sub, &p, facts);
                     }
                 }
@@ -84,7 +114,10 @@ pub fn check(cx: &mut Cx, node: &Node, path: &str, facts: &mut SchemaFacts) {
             }
             "$ref" => match v.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
                 Some(name) if !name.is_empty() => facts.refs.push((name.to_owned(), v.loc)),
-                _ => cx.err(v.loc, "`$ref` must look like `#/$defs/<Name>` (a file in operations/_defs/)"),
+                _ => cx.err(
+                    v.loc,
+                    "`$ref` must look like `#/$defs/<Name>` (a file in operations/_defs/)",
+                ),
             },
             "x-secret" => match v.value {
                 Value::Bool(true) => {
@@ -102,7 +135,10 @@ pub fn check(cx: &mut Cx, node: &Node, path: &str, facts: &mut SchemaFacts) {
         }
     }
     if node.get("$ref").is_some() && node.get("type").is_some() {
-        cx.err(node.loc, "a schema with `$ref` cannot also have `type`; put the type in the definition");
+        cx.err(
+            node.loc,
+            "a schema with `$ref` cannot also have `type`; put the type in the definition",
+        );
     }
 }
 
@@ -118,7 +154,10 @@ fn check_type(cx: &mut Cx, v: &Node) {
     for n in names {
         match n.as_str() {
             Some(t) if TYPES.contains(&t) => {}
-            _ => cx.err(n.loc, format!("unknown schema type; expected one of {}", TYPES.join(", "))),
+            _ => cx.err(
+                n.loc,
+                format!("unknown schema type; expected one of {}", TYPES.join(", ")),
+            ),
         }
     }
 }
@@ -132,7 +171,10 @@ fn check_required(cx: &mut Cx, schema: &Node, v: &Node) {
     for item in items {
         match item.as_str() {
             Some(name) if props.is_none_or(|p| p.get(name).is_some()) => {}
-            Some(name) => cx.err(item.loc, format!("`required` names `{name}`, which is not in `properties`")),
+            Some(name) => cx.err(
+                item.loc,
+                format!("`required` names `{name}`, which is not in `properties`"),
+            ),
             None => cx.err(item.loc, "`required` entries must be strings"),
         }
     }

@@ -116,7 +116,10 @@ pub struct FilterSpec {
 
 impl Default for Located<String> {
     fn default() -> Self {
-        Self { value: String::new(), loc: Loc::default() }
+        Self {
+            value: String::new(),
+            loc: Loc::default(),
+        }
     }
 }
 
@@ -124,7 +127,10 @@ impl Default for Located<String> {
 pub fn load_dir(dir: &Path, display_root: &str, diags: &mut Diagnostics) -> Vec<SpecFile> {
     let mut paths = Vec::new();
     let Ok(buckets) = std::fs::read_dir(dir) else {
-        diags.push(Diagnostic::file(display_root, format!("cannot read directory {}", dir.display())));
+        diags.push(Diagnostic::file(
+            display_root,
+            format!("cannot read directory {}", dir.display()),
+        ));
         return Vec::new();
     };
     for bucket in buckets.flatten() {
@@ -147,16 +153,28 @@ pub fn load_dir(dir: &Path, display_root: &str, diags: &mut Diagnostics) -> Vec<
         }
     }
     paths.sort();
-    paths.iter().filter_map(|p| load_file(dir, display_root, p, diags)).collect()
+    paths
+        .iter()
+        .filter_map(|p| load_file(dir, display_root, p, diags))
+        .collect()
 }
 
 fn display(display_root: &str, dir: &Path, p: &Path) -> String {
     let rel = p.strip_prefix(dir).unwrap_or(p);
     let rel = rel.to_string_lossy().replace('\\', "/");
-    if display_root.is_empty() { rel } else { format!("{display_root}/{rel}") }
+    if display_root.is_empty() {
+        rel
+    } else {
+        format!("{display_root}/{rel}")
+    }
 }
 
-fn load_file(dir: &Path, display_root: &str, p: &Path, diags: &mut Diagnostics) -> Option<SpecFile> {
+fn load_file(
+    dir: &Path,
+    display_root: &str,
+    p: &Path,
+    diags: &mut Diagnostics,
+) -> Option<SpecFile> {
     let path = display(display_root, dir, p);
     let source = match std::fs::read_to_string(p) {
         Ok(s) => s,
@@ -180,7 +198,12 @@ fn load_file(dir: &Path, display_root: &str, p: &Path, diags: &mut Diagnostics) 
         let mut cx = Cx { path: &path, diags };
         FileKind::Operation(Box::new(decode_operation(&mut cx, &root)?))
     };
-    Some(SpecFile { path, dir: dir_name, stem, kind })
+    Some(SpecFile {
+        path,
+        dir: dir_name,
+        stem,
+        kind,
+    })
 }
 
 /// Decoding context: the file being read and where problems go.
@@ -205,10 +228,17 @@ struct Obj<'n> {
 impl<'n> Obj<'n> {
     fn new(cx: &mut Cx, node: &'n Node, what: &'static str) -> Option<Self> {
         if node.as_map().is_none() {
-            cx.err(node.loc, format!("{what} must be a mapping, found {}", node.kind()));
+            cx.err(
+                node.loc,
+                format!("{what} must be a mapping, found {}", node.kind()),
+            );
             return None;
         }
-        Some(Self { node, what, seen: Vec::new() })
+        Some(Self {
+            node,
+            what,
+            seen: Vec::new(),
+        })
     }
 
     fn opt(&mut self, key: &'static str) -> Option<&'n Node> {
@@ -219,7 +249,10 @@ impl<'n> Obj<'n> {
     fn req(&mut self, cx: &mut Cx, key: &'static str) -> Option<&'n Node> {
         let v = self.opt(key);
         if v.is_none() {
-            cx.err(self.node.loc, format!("{} is missing the required key `{key}`", self.what));
+            cx.err(
+                self.node.loc,
+                format!("{} is missing the required key `{key}`", self.what),
+            );
         }
         v
     }
@@ -246,7 +279,10 @@ impl<'n> Obj<'n> {
             None => false,
             Some((_, Value::Bool(b))) => *b,
             Some((n, _)) => {
-                cx.err(n.loc, format!("`{key}` must be true or false, found {}", n.kind()));
+                cx.err(
+                    n.loc,
+                    format!("`{key}` must be true or false, found {}", n.kind()),
+                );
                 false
             }
         }
@@ -256,7 +292,14 @@ impl<'n> Obj<'n> {
     fn finish(self, cx: &mut Cx) {
         for (k, loc, _) in self.node.as_map().unwrap_or_default() {
             if !self.seen.contains(&k.as_str()) {
-                cx.err(*loc, format!("unknown key `{k}` in {}; expected one of: {}", self.what, self.seen.join(", ")));
+                cx.err(
+                    *loc,
+                    format!(
+                        "unknown key `{k}` in {}; expected one of: {}",
+                        self.what,
+                        self.seen.join(", ")
+                    ),
+                );
             }
         }
     }
@@ -264,9 +307,15 @@ impl<'n> Obj<'n> {
 
 fn string(cx: &mut Cx, n: &Node, key: &str) -> Option<Located<String>> {
     match &n.value {
-        Value::Str(s) => Some(Located { value: s.clone(), loc: n.loc }),
+        Value::Str(s) => Some(Located {
+            value: s.clone(),
+            loc: n.loc,
+        }),
         _ => {
-            cx.err(n.loc, format!("`{key}` must be a string, found {}", n.kind()));
+            cx.err(
+                n.loc,
+                format!("`{key}` must be a string, found {}", n.kind()),
+            );
             None
         }
     }
@@ -276,7 +325,10 @@ fn strings(cx: &mut Cx, n: &Node, key: &str) -> Vec<Located<String>> {
     match n.as_seq() {
         Some(items) => items.iter().filter_map(|i| string(cx, i, key)).collect(),
         None => {
-            cx.err(n.loc, format!("`{key}` must be a list of strings, found {}", n.kind()));
+            cx.err(
+                n.loc,
+                format!("`{key}` must be a list of strings, found {}", n.kind()),
+            );
             Vec::new()
         }
     }
@@ -284,15 +336,23 @@ fn strings(cx: &mut Cx, n: &Node, key: &str) -> Vec<Located<String>> {
 
 fn string_map(cx: &mut Cx, n: &Node, key: &str) -> Vec<(String, String)> {
     let Some(m) = n.as_map() else {
-        cx.err(n.loc, format!("`{key}` must be a mapping of strings, found {}", n.kind()));
+        cx.err(
+            n.loc,
+            format!("`{key}` must be a mapping of strings, found {}", n.kind()),
+        );
         return Vec::new();
     };
-    m.iter().filter_map(|(k, _, v)| string(cx, v, key).map(|s| (k.clone(), s.value))).collect()
+    m.iter()
+        .filter_map(|(k, _, v)| string(cx, v, key).map(|s| (k.clone(), s.value)))
+        .collect()
 }
 
 fn json_map(cx: &mut Cx, n: &Node, key: &str) -> Vec<(String, Json)> {
     let Some(m) = n.as_map() else {
-        cx.err(n.loc, format!("`{key}` must be a mapping, found {}", n.kind()));
+        cx.err(
+            n.loc,
+            format!("`{key}` must be a mapping, found {}", n.kind()),
+        );
         return Vec::new();
     };
     m.iter().map(|(k, _, v)| (k.clone(), v.to_json())).collect()
@@ -314,7 +374,10 @@ fn decode_operation(cx: &mut Cx, root: &Node) -> Option<OperationSpec> {
         Some(n) => match n.as_seq() {
             Some(items) => items.iter().filter_map(|i| decode_example(cx, i)).collect(),
             None => {
-                cx.err(n.loc, format!("`examples` must be a list, found {}", n.kind()));
+                cx.err(
+                    n.loc,
+                    format!("`examples` must be a list, found {}", n.kind()),
+                );
                 Vec::new()
             }
         },
@@ -342,7 +405,11 @@ fn decode_http(cx: &mut Cx, n: &Node) -> Option<HttpSpec> {
     let path = o.req_str(cx, "path");
     let query = o.opt_strs(cx, "query");
     o.finish(cx);
-    Some(HttpSpec { method: method?, path: path?, query })
+    Some(HttpSpec {
+        method: method?,
+        path: path?,
+        query,
+    })
 }
 
 fn decode_example(cx: &mut Cx, n: &Node) -> Option<ExampleSpec> {
@@ -356,7 +423,14 @@ fn decode_example(cx: &mut Cx, n: &Node) -> Option<ExampleSpec> {
     if expect.is_some() && error.is_some() {
         cx.err(n.loc, "an example has either `expect` or `error`, not both");
     }
-    Some(ExampleSpec { loc: n.loc, title: title?.value, project, args: args?, expect, error })
+    Some(ExampleSpec {
+        loc: n.loc,
+        title: title?.value,
+        project,
+        args: args?,
+        expect,
+        error,
+    })
 }
 
 fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
@@ -365,12 +439,19 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
         o.opt("handler");
         o.finish(cx);
         if h.as_str() != Some("rust") {
-            cx.err(h.loc, "`handler` must be `rust` (a function bound with #[operation(...)])");
+            cx.err(
+                h.loc,
+                "`handler` must be `rust` (a function bound with #[operation(...)])",
+            );
         }
         return Some(ExecSpec::Handler(n.loc));
     }
     let mut o = Obj::new(cx, n, "`execute`")?;
-    let mut v = VerbSpec { loc: n.loc, limit_default: 100, ..VerbSpec::default() };
+    let mut v = VerbSpec {
+        loc: n.loc,
+        limit_default: 100,
+        ..VerbSpec::default()
+    };
     let verb = o.req_str(cx, "verb");
     let collection = o.req_str(cx, "collection");
     if let Some(k) = o.opt("key") {
@@ -379,26 +460,44 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
     if let Some(id) = o.opt("id") {
         if let Some(mut io) = Obj::new(cx, id, "`execute.id`") {
             v.id_field = io.req_str(cx, "field").map(|l| l.value);
-            v.id_prefix = io.opt_str(cx, "prefix").map(|l| l.value).unwrap_or_default();
+            v.id_prefix = io
+                .opt_str(cx, "prefix")
+                .map(|l| l.value)
+                .unwrap_or_default();
             v.id_input = io.opt_str(cx, "from").map(|l| l.value);
             io.finish(cx);
         }
     }
-    v.unique = o.opt_strs(cx, "unique").into_iter().map(|l| l.value).collect();
+    v.unique = o
+        .opt_strs(cx, "unique")
+        .into_iter()
+        .map(|l| l.value)
+        .collect();
     v.body = o.opt_str(cx, "body").map(|l| l.value);
     v.items = o.opt_str(cx, "items").map(|l| l.value);
-    v.omit = o.opt_strs(cx, "omit").into_iter().map(|l| l.value).collect();
+    v.omit = o
+        .opt_strs(cx, "omit")
+        .into_iter()
+        .map(|l| l.value)
+        .collect();
     if let Some(s) = o.opt("set") {
         v.set = json_map(cx, s, "set");
     }
     if let Some(s) = o.opt("defaults") {
         v.defaults = json_map(cx, s, "defaults");
     }
-    v.fields = o.opt_strs(cx, "fields").into_iter().map(|l| l.value).collect();
+    v.fields = o
+        .opt_strs(cx, "fields")
+        .into_iter()
+        .map(|l| l.value)
+        .collect();
     if let Some(f) = o.opt("filters") {
         match f.as_seq() {
             Some(items) => v.filters = items.iter().filter_map(|i| decode_filter(cx, i)).collect(),
-            None => cx.err(f.loc, format!("`filters` must be a list, found {}", f.kind())),
+            None => cx.err(
+                f.loc,
+                format!("`filters` must be a list, found {}", f.kind()),
+            ),
         }
     }
     if let Some(s) = o.opt("sort") {
@@ -436,8 +535,12 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
             to.finish(cx);
         }
     }
-    v.not_found = o.opt("not_found").and_then(|n| decode_err(cx, n, "`execute.not_found`"));
-    v.conflict = o.opt("conflict").and_then(|n| decode_err(cx, n, "`execute.conflict`"));
+    v.not_found = o
+        .opt("not_found")
+        .and_then(|n| decode_err(cx, n, "`execute.not_found`"));
+    v.conflict = o
+        .opt("conflict")
+        .and_then(|n| decode_err(cx, n, "`execute.conflict`"));
     o.finish(cx);
     v.verb = verb?;
     v.collection = collection?;
@@ -457,7 +560,11 @@ fn decode_filter(cx: &mut Cx, n: &Node) -> Option<FilterSpec> {
     let input = o.req_str(cx, "input");
     let op = o.req_str(cx, "op");
     let field = o.opt_str(cx, "field").map(|l| l.value);
-    let fields = o.opt_strs(cx, "fields").into_iter().map(|l| l.value).collect();
+    let fields = o
+        .opt_strs(cx, "fields")
+        .into_iter()
+        .map(|l| l.value)
+        .collect();
     let scale = match o.opt("scale").map(|n| (n, &n.value)) {
         None => 1.0,
         Some((_, Value::Float(f))) => *f,
@@ -468,5 +575,12 @@ fn decode_filter(cx: &mut Cx, n: &Node) -> Option<FilterSpec> {
         }
     };
     o.finish(cx);
-    Some(FilterSpec { loc: n.loc, input: input?.value, op: op?, field, fields, scale })
+    Some(FilterSpec {
+        loc: n.loc,
+        input: input?.value,
+        op: op?,
+        field,
+        fields,
+        scale,
+    })
 }

@@ -11,5 +11,7 @@ use proc_macro::TokenStream;
 /// to the generated operation `<area>::<Name>`.
 #[proc_macro_attribute]
 pub fn operation(attr: TokenStream, item: TokenStream) -> TokenStream {
-    operation::expand(attr.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    operation::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

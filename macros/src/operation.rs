@@ -14,7 +14,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let func: ItemFn = syn::parse2(item)?;
     let segments: Vec<_> = target.segments.iter().collect();
     if segments.len() != 2 {
-        return Err(syn::Error::new_spanned(&target, "expected the operation as `area::Name`, e.g. #[operation(users::SetUserTemporaryPassword)]"));
+        return Err(syn::Error::new_spanned(
+            &target,
+            "expected the operation as `area::Name`, e.g. #[operation(users::SetUserTemporaryPassword)]",
+        ));
     }
     let area = &segments[0].ident;
     // Operation names are PascalCase, except the session tool's camelCase ones; the generated
@@ -29,19 +32,30 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         None => errors = Some(e),
     };
     if func.sig.asyncness.is_none() {
-        push(syn::Error::new_spanned(&func.sig.fn_token, "an operation handler must be an `async fn`"));
+        push(syn::Error::new_spanned(
+            &func.sig.fn_token,
+            "an operation handler must be an `async fn`",
+        ));
     }
     if func.sig.inputs.len() != 2 {
         push(syn::Error::new_spanned(
             &func.sig.inputs,
-            format!("an operation handler takes exactly two arguments: `(ctx: &mut Ctx, input: types::{area}::{name}Input)`"),
+            format!(
+                "an operation handler takes exactly two arguments: `(ctx: &mut Ctx, input: types::{area}::{name}Input)`"
+            ),
         ));
     }
     if let Some(FnArg::Receiver(r)) = func.sig.inputs.first() {
-        push(syn::Error::new_spanned(r, "an operation handler is a free function, not a method"));
+        push(syn::Error::new_spanned(
+            r,
+            "an operation handler is a free function, not a method",
+        ));
     }
     if !func.sig.generics.params.is_empty() {
-        push(syn::Error::new_spanned(&func.sig.generics, "an operation handler cannot be generic"));
+        push(syn::Error::new_spanned(
+            &func.sig.generics,
+            "an operation handler cannot be generic",
+        ));
     }
     if let Some(e) = errors {
         return Err(e);

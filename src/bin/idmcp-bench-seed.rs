@@ -25,7 +25,10 @@ const DAY_MS: i64 = 86_400_000;
 const BATCH: usize = 100_000;
 
 #[derive(Parser)]
-#[command(name = "idmcp-bench-seed", about = "Seed a fresh idmcp store with the benchmark dataset")]
+#[command(
+    name = "idmcp-bench-seed",
+    about = "Seed a fresh idmcp store with the benchmark dataset"
+)]
 struct Args {
     /// Directory of the new store (must not hold one yet).
     #[arg(long)]
@@ -71,8 +74,14 @@ impl Rng {
     }
 }
 
-const FIRST: &[&str] = &["Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Dennis", "Margaret", "Edsger", "Donald", "Frances", "Radia", "John", "Leslie", "Niklaus"];
-const LAST: &[&str] = &["Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Ritchie", "Hamilton", "Dijkstra", "Knuth", "Allen", "Perlman", "Backus", "Lamport", "Wirth"];
+const FIRST: &[&str] = &[
+    "Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Dennis", "Margaret", "Edsger", "Donald",
+    "Frances", "Radia", "John", "Leslie", "Niklaus",
+];
+const LAST: &[&str] = &[
+    "Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Ritchie", "Hamilton",
+    "Dijkstra", "Knuth", "Allen", "Perlman", "Backus", "Lamport", "Wirth",
+];
 const PROJECT_ROLES: &[&str] = &["viewer", "editor", "admin", "billing"];
 const TENANT_ROLES: &[&str] = &["member", "TenantAdmin", "Editor", "Viewer"];
 const PLANS: &[&str] = &["free", "pro", "enterprise"];
@@ -93,10 +102,37 @@ const ACTIONS: &[(&str, u32, &str)] = &[
     ("ProjectSettingsModified", 2, "info"),
     ("RoleCreated", 8, "info"),
 ];
-const METHODS: &[(&str, u32)] = &[("password", 30), ("magiclink", 20), ("otp", 15), ("oauth", 15), ("sso", 10), ("webauthn", 7), ("totp", 3)];
+const METHODS: &[(&str, u32)] = &[
+    ("password", 30),
+    ("magiclink", 20),
+    ("otp", 15),
+    ("oauth", 15),
+    ("sso", 10),
+    ("webauthn", 7),
+    ("totp", 3),
+];
 const DEVICES: &[(&str, u32)] = &[("Desktop", 60), ("Mobile", 32), ("Tablet", 6), ("Bot", 2)];
-const GEOS: &[(&str, u32)] = &[("US", 40), ("GB", 9), ("DE", 8), ("IN", 8), ("FR", 6), ("CA", 6), ("BR", 5), ("ES", 4), ("AU", 4), ("JP", 4), ("NL", 3), ("IL", 3)];
-const ERRORS: &[&str] = &["Invalid password", "Magic link expired", "Invalid OTP code", "OAuth provider returned access_denied", "SAML response validation failed"];
+const GEOS: &[(&str, u32)] = &[
+    ("US", 40),
+    ("GB", 9),
+    ("DE", 8),
+    ("IN", 8),
+    ("FR", 6),
+    ("CA", 6),
+    ("BR", 5),
+    ("ES", 4),
+    ("AU", 4),
+    ("JP", 4),
+    ("NL", 3),
+    ("IL", 3),
+];
+const ERRORS: &[&str] = &[
+    "Invalid password",
+    "Magic link expired",
+    "Invalid OTP code",
+    "OAuth provider returned access_denied",
+    "SAML response validation failed",
+];
 
 fn weights<T>(table: &[(T, u32)]) -> Vec<u32> {
     table.iter().map(|(_, w)| *w).collect()
@@ -116,7 +152,11 @@ fn tenants_of(i: usize, n_tenants: usize) -> Vec<usize> {
         return Vec::new();
     }
     let home = i % n_tenants;
-    if i % 10 == 3 && n_tenants > 1 { vec![home, (home + 1 + i / n_tenants) % n_tenants] } else { vec![home] }
+    if i % 10 == 3 && n_tenants > 1 {
+        vec![home, (home + 1 + i / n_tenants) % n_tenants]
+    } else {
+        vec![home]
+    }
 }
 
 fn user_doc(rng: &mut Rng, i: usize, n_tenants: usize, now_s: i64) -> Value {
@@ -183,14 +223,21 @@ fn tenant_doc(t: usize, now_s: i64) -> Value {
 
 fn run(args: &Args) -> Result<(), String> {
     if args.data_dir.join("idmcp.db").exists() {
-        return Err(format!("{} already holds a store; give a fresh --data-dir", args.data_dir.display()));
+        return Err(format!(
+            "{} already holds a store; give a fresh --data-dir",
+            args.data_dir.display()
+        ));
     }
     let started = Instant::now();
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_millis() as i64;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_millis() as i64;
     let now_s = now_ms / 1000;
     // A bulk load: durability of each batch is not needed (a failed seed is simply redone);
     // the checkpoint at the end makes the finished store durable.
-    let store = Store::open_with(&args.data_dir, Durability::Throwaway).map_err(|e| e.to_string())?;
+    let store =
+        Store::open_with(&args.data_dir, Durability::Throwaway).map_err(|e| e.to_string())?;
     let conn = store.writer_blocking();
     // Record the index layout first, so the server does not re-index the dataset at start-up.
     idmcp::engine::ensure_indexes(&conn).map_err(|e| e.to_string())?;
@@ -198,8 +245,10 @@ fn run(args: &Args) -> Result<(), String> {
 
     let project = idmcp::store::in_tx(&*conn, |c| {
         let company = c.principals().ensure_company(COMPANY, now_ms)?;
-        c.principals().ensure_descoper(&company, DESCOPER, "Bench Admin", true, now_ms)?;
-        c.principals().ensure_project(&company, PROJECT, "production", &["bench"], now_ms)
+        c.principals()
+            .ensure_descoper(&company, DESCOPER, "Bench Admin", true, now_ms)?;
+        c.principals()
+            .ensure_project(&company, PROJECT, "production", &["bench"], now_ms)
     })
     .map_err(sql)?;
 
@@ -211,7 +260,14 @@ fn run(args: &Args) -> Result<(), String> {
     idmcp::store::in_tx(&*conn, |c| {
         for t in 0..args.tenants {
             let doc = tenant_doc(t, now_s);
-            c.docs().put(&project, "tenants", &tenant_id(t), &doc, doc["createdTime"].as_i64().unwrap_or(now_s), tenant_paths)?;
+            c.docs().put(
+                &project,
+                "tenants",
+                &tenant_id(t),
+                &doc,
+                doc["createdTime"].as_i64().unwrap_or(now_s),
+                tenant_paths,
+            )?;
         }
         Ok::<_, idmcp::store::Error>(())
     })
@@ -227,7 +283,14 @@ fn run(args: &Args) -> Result<(), String> {
         idmcp::store::in_tx(&*conn, |c| {
             for k in i..end {
                 let doc = user_doc(&mut rng, k, args.tenants, now_s);
-                c.docs().put(&project, "users", &user_id(k), &doc, doc["createdTime"].as_i64().unwrap_or(now_s), user_paths)?;
+                c.docs().put(
+                    &project,
+                    "users",
+                    &user_id(k),
+                    &doc,
+                    doc["createdTime"].as_i64().unwrap_or(now_s),
+                    user_paths,
+                )?;
             }
             Ok::<_, idmcp::store::Error>(())
         })
@@ -239,10 +302,18 @@ fn run(args: &Args) -> Result<(), String> {
     // Audit events, oldest first (so the time index is appended in order), through one
     // prepared statement per transaction.
     let t0 = Instant::now();
-    let (aw, mw, dw, gw) = (weights(&ACTIONS.iter().map(|(a, w, _)| (a, *w)).collect::<Vec<_>>()), weights(METHODS), weights(DEVICES), weights(GEOS));
+    let (aw, mw, dw, gw) = (
+        weights(&ACTIONS.iter().map(|(a, w, _)| (a, *w)).collect::<Vec<_>>()),
+        weights(METHODS),
+        weights(DEVICES),
+        weights(GEOS),
+    );
     let span = args.days * DAY_MS;
     let start = now_ms - span;
-    let mut e = Event { project_id: project.clone(), ..Event::default() };
+    let mut e = Event {
+        project_id: project.clone(),
+        ..Event::default()
+    };
     let empty = json!({});
     let mut n = 0;
     while n < args.events {
@@ -252,14 +323,23 @@ fn run(args: &Args) -> Result<(), String> {
             for k in n..end {
                 // Evenly spread, with jitter inside each slot, never after now.
                 let slot = span as f64 / args.events as f64;
-                e.occurred = (start + (k as f64 * slot) as i64 + rng.below(slot.max(1.0) as usize) as i64).min(now_ms);
+                e.occurred =
+                    (start + (k as f64 * slot) as i64 + rng.below(slot.max(1.0) as usize) as i64)
+                        .min(now_ms);
                 let (action, _, kind) = ACTIONS[rng.weighted(&aw)];
                 e.action = action.to_owned();
                 e.kind = kind.to_owned();
-                let u = if args.users > 0 { rng.below(args.users) } else { 0 };
+                let u = if args.users > 0 {
+                    rng.below(args.users)
+                } else {
+                    0
+                };
                 e.user_id = user_id(u);
                 e.login_id = format!("user{u}@bench.example");
-                e.actor_id = if action.starts_with("Login") || action.starts_with("Logout") || action.starts_with("TOTP") {
+                e.actor_id = if action.starts_with("Login")
+                    || action.starts_with("Logout")
+                    || action.starts_with("TOTP")
+                {
                     e.user_id.clone()
                 } else {
                     DESCOPER.to_owned()
@@ -267,9 +347,22 @@ fn run(args: &Args) -> Result<(), String> {
                 e.method = METHODS[rng.weighted(&mw)].0.to_owned();
                 e.device = DEVICES[rng.weighted(&dw)].0.to_owned();
                 e.geo = GEOS[rng.weighted(&gw)].0.to_owned();
-                e.remote_address = format!("{}.{}.{}.{}", 20 + rng.below(200), rng.below(256), rng.below(256), 1 + rng.below(254));
-                e.tenants = tenants_of(u, args.tenants).into_iter().map(tenant_id).collect();
-                e.data = if kind == "info" { empty.clone() } else { json!({"error_message": ERRORS[rng.below(ERRORS.len())]}) };
+                e.remote_address = format!(
+                    "{}.{}.{}.{}",
+                    20 + rng.below(200),
+                    rng.below(256),
+                    rng.below(256),
+                    1 + rng.below(254)
+                );
+                e.tenants = tenants_of(u, args.tenants)
+                    .into_iter()
+                    .map(tenant_id)
+                    .collect();
+                e.data = if kind == "info" {
+                    empty.clone()
+                } else {
+                    json!({"error_message": ERRORS[rng.below(ERRORS.len())]})
+                };
                 ins.insert(&e)?;
             }
             Ok::<_, idmcp::store::Error>(())
@@ -282,7 +375,9 @@ fn run(args: &Args) -> Result<(), String> {
     let t0 = Instant::now();
     conn.checkpoint().map_err(sql)?;
     let finish_s = t0.elapsed().as_secs_f64();
-    let size = std::fs::metadata(store.location()).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(store.location())
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "seeded {}: company {COMPANY:?}, Descoper {DESCOPER}, project {project}; {} tenants in {tenants_s:.2}s, {} users in {users_s:.2}s, {} events over {} days in {events_s:.2}s, checkpoint {finish_s:.2}s; total {:.2}s; store {:.1} MB",
         args.data_dir.display(),

@@ -29,14 +29,29 @@ const DESCOPERS: [&str; 3] = ["admin@acme.example", "dev@acme.example", "sec@acm
 const OFFICE_IP: &str = "192.0.2.10";
 
 // Compact codes of the baseline records.
-const ACTIONS: [&str; 5] = ["LoginSucceed", "LoginFailed", "LoginStarted", "LoginStartedFailed", "UserCreated"];
+const ACTIONS: [&str; 5] = [
+    "LoginSucceed",
+    "LoginFailed",
+    "LoginStarted",
+    "LoginStartedFailed",
+    "UserCreated",
+];
 const A_OK: u8 = 0;
 const A_FAIL: u8 = 1;
 const A_START: u8 = 2;
 const A_START_FAIL: u8 = 3;
 const A_CREATED: u8 = 4;
 
-const METHODS: [&str; 8] = ["password", "magiclink", "otp", "oauth", "sso", "webauthn", "totp", "enchantedlink"];
+const METHODS: [&str; 8] = [
+    "password",
+    "magiclink",
+    "otp",
+    "oauth",
+    "sso",
+    "webauthn",
+    "totp",
+    "enchantedlink",
+];
 const M_PASSWORD: u8 = 0;
 const M_MAGICLINK: u8 = 1;
 const M_OTP: u8 = 2;
@@ -69,18 +84,86 @@ struct Country {
 }
 
 const COUNTRIES: &[Country] = &[
-    Country { code: "US", weight: 40, cities: &["New York", "Chicago", "Austin", "Seattle", "Boston", "San Francisco", "Denver"], octets: &[73, 98, 24, 71, 67] },
-    Country { code: "GB", weight: 9, cities: &["London", "Manchester", "Leeds"], octets: &[81, 86, 92] },
-    Country { code: "DE", weight: 8, cities: &["Berlin", "Munich", "Hamburg"], octets: &[84, 91, 93] },
-    Country { code: "IN", weight: 8, cities: &["Bengaluru", "Mumbai", "Pune"], octets: &[49, 106, 117] },
-    Country { code: "FR", weight: 6, cities: &["Paris", "Lyon"], octets: &[90, 82] },
-    Country { code: "CA", weight: 6, cities: &["Toronto", "Vancouver", "Montreal"], octets: &[99, 174] },
-    Country { code: "BR", weight: 5, cities: &["São Paulo", "Rio de Janeiro"], octets: &[177, 189] },
-    Country { code: "ES", weight: 4, cities: &["Madrid", "Barcelona"], octets: &[88, 83] },
-    Country { code: "AU", weight: 4, cities: &["Sydney", "Melbourne"], octets: &[101, 121] },
-    Country { code: "JP", weight: 4, cities: &["Tokyo", "Osaka"], octets: &[126, 133] },
-    Country { code: "NL", weight: 3, cities: &["Amsterdam", "Rotterdam"], octets: &[145, 77] },
-    Country { code: "IL", weight: 3, cities: &["Tel Aviv", "Haifa"], octets: &[79, 109] },
+    Country {
+        code: "US",
+        weight: 40,
+        cities: &[
+            "New York",
+            "Chicago",
+            "Austin",
+            "Seattle",
+            "Boston",
+            "San Francisco",
+            "Denver",
+        ],
+        octets: &[73, 98, 24, 71, 67],
+    },
+    Country {
+        code: "GB",
+        weight: 9,
+        cities: &["London", "Manchester", "Leeds"],
+        octets: &[81, 86, 92],
+    },
+    Country {
+        code: "DE",
+        weight: 8,
+        cities: &["Berlin", "Munich", "Hamburg"],
+        octets: &[84, 91, 93],
+    },
+    Country {
+        code: "IN",
+        weight: 8,
+        cities: &["Bengaluru", "Mumbai", "Pune"],
+        octets: &[49, 106, 117],
+    },
+    Country {
+        code: "FR",
+        weight: 6,
+        cities: &["Paris", "Lyon"],
+        octets: &[90, 82],
+    },
+    Country {
+        code: "CA",
+        weight: 6,
+        cities: &["Toronto", "Vancouver", "Montreal"],
+        octets: &[99, 174],
+    },
+    Country {
+        code: "BR",
+        weight: 5,
+        cities: &["São Paulo", "Rio de Janeiro"],
+        octets: &[177, 189],
+    },
+    Country {
+        code: "ES",
+        weight: 4,
+        cities: &["Madrid", "Barcelona"],
+        octets: &[88, 83],
+    },
+    Country {
+        code: "AU",
+        weight: 4,
+        cities: &["Sydney", "Melbourne"],
+        octets: &[101, 121],
+    },
+    Country {
+        code: "JP",
+        weight: 4,
+        cities: &["Tokyo", "Osaka"],
+        octets: &[126, 133],
+    },
+    Country {
+        code: "NL",
+        weight: 3,
+        cities: &["Amsterdam", "Rotterdam"],
+        octets: &[145, 77],
+    },
+    Country {
+        code: "IL",
+        weight: 3,
+        cities: &["Tel Aviv", "Haifa"],
+        octets: &[79, 109],
+    },
 ];
 
 /// A generated user's habits.
@@ -137,7 +220,12 @@ fn weighted(rng: &mut StdRng, weights: &[u32]) -> usize {
 }
 
 fn ip(rng: &mut StdRng, first: u8) -> String {
-    format!("{first}.{}.{}.{}", rng.random_range(1..255u8), rng.random_range(0..255u8), rng.random_range(2..254u8))
+    format!(
+        "{first}.{}.{}.{}",
+        rng.random_range(1..255u8),
+        rng.random_range(0..255u8),
+        rng.random_range(2..254u8)
+    )
 }
 
 fn iso_date(ms: i64) -> String {
@@ -152,13 +240,33 @@ fn tenants_of(doc: Option<&Value>, rng: &mut StdRng) -> Vec<String> {
         return d
             .get("userTenants")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|t| t.get("tenantId").and_then(Value::as_str).map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.get("tenantId").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
     }
     // none, Acme, Globex, Acme Corp, Acme-Holdings, Acme Inc, Initech, Umbrella, Hooli, Stark, Wayne
-    let ids = ["", "T-acme", "T-globex", "T-acme-corp", "T-acme-holdings", "T-acme-inc", "T-initech", "T-umbrella", "T-hooli", "T-stark", "T-wayne"];
+    let ids = [
+        "",
+        "T-acme",
+        "T-globex",
+        "T-acme-corp",
+        "T-acme-holdings",
+        "T-acme-inc",
+        "T-initech",
+        "T-umbrella",
+        "T-hooli",
+        "T-stark",
+        "T-wayne",
+    ];
     let i = weighted(rng, &[25, 22, 15, 8, 5, 4, 7, 5, 4, 3, 2]);
-    if ids[i].is_empty() { Vec::new() } else { vec![ids[i].to_owned()] }
+    if ids[i].is_empty() {
+        Vec::new()
+    } else {
+        vec![ids[i].to_owned()]
+    }
 }
 
 fn method_code(sign_up: &str) -> Option<u8> {
@@ -187,7 +295,13 @@ fn sign_up_name(method: u8, provider: &str) -> &'static str {
 
 /// Builds the profile of one user from its stored document (if the users step made one)
 /// and the RNG.
-fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>, i: usize) -> Profile {
+fn profile(
+    s: &mut Seed,
+    user_id: String,
+    login_id: String,
+    doc: Option<&Value>,
+    i: usize,
+) -> Profile {
     let now = s.now_ms;
     let rng = &mut s.rng;
     let tenants = tenants_of(doc, rng);
@@ -201,7 +315,10 @@ fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>,
         places.push((ip(rng, octet), *pick(rng, c.cities)));
     }
     let saml = tenants.iter().any(|t| t == "T-acme" || t == "T-globex");
-    let doc_method = doc.and_then(|d| d.get("signUpMethod")).and_then(Value::as_str).and_then(method_code);
+    let doc_method = doc
+        .and_then(|d| d.get("signUpMethod"))
+        .and_then(Value::as_str)
+        .and_then(method_code);
     let method = if tenants.iter().any(|t| t == "T-globex") {
         // Globex enforces SSO: its members have no other way in (so every failed Globex
         // sign-in since the certificate expired is the certificate's doing).
@@ -213,8 +330,15 @@ fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>,
     } else {
         [M_PASSWORD, M_MAGICLINK, M_OTP, M_OAUTH][weighted(rng, &[38, 26, 16, 20])]
     };
-    let provider = if method == M_OAUTH { *pick(rng, &["google", "google", "github", "microsoft"]) } else { "" };
-    let created_ms = match doc.and_then(|d| d.get("createdTime")).and_then(Value::as_i64) {
+    let provider = if method == M_OAUTH {
+        *pick(rng, &["google", "google", "github", "microsoft"])
+    } else {
+        ""
+    };
+    let created_ms = match doc
+        .and_then(|d| d.get("createdTime"))
+        .and_then(Value::as_i64)
+    {
         Some(secs) => secs * 1000,
         // Fallback: 40% older than the window, the rest arriving at a growing pace.
         None if rng.random_bool(0.4) => now - (SPAN_DAYS + rng.random_range(1..600)) * DAY,
@@ -253,10 +377,24 @@ fn profile(s: &mut Seed, user_id: String, login_id: String, doc: Option<&Value>,
         sign_up_method: doc
             .and_then(|d| d.get("signUpMethod"))
             .and_then(Value::as_str)
-            .and_then(|m| ["magiclink", "otp", "password", "social:google", "social:github", "sso", "passkey"].into_iter().find(|k| *k == m))
+            .and_then(|m| {
+                [
+                    "magiclink",
+                    "otp",
+                    "password",
+                    "social:google",
+                    "social:github",
+                    "sso",
+                    "passkey",
+                ]
+                .into_iter()
+                .find(|k| *k == m)
+            })
             .unwrap_or(sign_up_name(method, provider)),
         // Most users sign themselves up; the rest were created by an admin.
-        self_signup: doc.map(|d| d.get("signUpMethod").is_some()).unwrap_or(i % 5 != 0),
+        self_signup: doc
+            .map(|d| d.get("signUpMethod").is_some())
+            .unwrap_or(i % 5 != 0),
         method,
     }
 }
@@ -292,16 +430,48 @@ fn error_for(method: u8) -> u8 {
 }
 
 /// Generates one user's routine history into `out`.
-fn baseline(rng: &mut StdRng, p: &Profile, idx: u32, now: i64, globex_expiry: i64, out: &mut Vec<Rec>) {
+fn baseline(
+    rng: &mut StdRng,
+    p: &Profile,
+    idx: u32,
+    now: i64,
+    globex_expiry: i64,
+    out: &mut Vec<Rec>,
+) {
     let start = now - SPAN_DAYS * DAY;
-    let tenant_code = |rng: &mut StdRng| -> u8 { if p.tenants.is_empty() { u8::MAX } else { rng.random_range(0..p.tenants.len().min(2)) as u8 } };
-    let rec = |t, action, method, device, place, tenant, err, factor| Rec { t, user: idx, action, method, device, place, tenant, err, factor };
+    let tenant_code = |rng: &mut StdRng| -> u8 {
+        if p.tenants.is_empty() {
+            u8::MAX
+        } else {
+            rng.random_range(0..p.tenants.len().min(2)) as u8
+        }
+    };
+    let rec = |t, action, method, device, place, tenant, err, factor| Rec {
+        t,
+        user: idx,
+        action,
+        method,
+        device,
+        place,
+        tenant,
+        err,
+        factor,
+    };
     if p.created_ms >= start && p.created_ms <= now {
         let t = p.created_ms;
         let tenant = tenant_code(rng);
         let m = if p.self_signup { p.method } else { u8::MAX };
         if p.self_signup && matches!(p.method, M_MAGICLINK | M_OTP) {
-            out.push(rec(t - rng.random_range(30_000..200_000), A_START, p.method, p.device, 0, tenant, 0, 1));
+            out.push(rec(
+                t - rng.random_range(30_000..200_000),
+                A_START,
+                p.method,
+                p.device,
+                0,
+                tenant,
+                0,
+                1,
+            ));
         }
         out.push(rec(t, A_CREATED, m, p.device, 0, tenant, 0, 0));
         // Users who never sign in (invited, or abandoned right after sign-up) get no session.
@@ -331,15 +501,39 @@ fn baseline(rng: &mut StdRng, p: &Profile, idx: u32, now: i64, globex_expiry: i6
                 continue;
             }
             let tenant = tenant_code(rng);
-            let place = if p.places.len() > 1 && rng.random_bool(0.3) { 1 } else { 0 };
-            let device = if rng.random_bool(0.12) { [0u8, 1, 2][weighted(rng, &[50, 40, 10])] } else { p.device };
-            let method = if p.passkey_from.is_some_and(|f| t >= f) && rng.random_bool(0.85) { M_WEBAUTHN } else { p.method };
-            let globex_broken = method == M_SSO && t >= globex_expiry && tenant != u8::MAX && p.tenants[tenant as usize] == "T-globex";
+            let place = if p.places.len() > 1 && rng.random_bool(0.3) {
+                1
+            } else {
+                0
+            };
+            let device = if rng.random_bool(0.12) {
+                [0u8, 1, 2][weighted(rng, &[50, 40, 10])]
+            } else {
+                p.device
+            };
+            let method = if p.passkey_from.is_some_and(|f| t >= f) && rng.random_bool(0.85) {
+                M_WEBAUTHN
+            } else {
+                p.method
+            };
+            let globex_broken = method == M_SSO
+                && t >= globex_expiry
+                && tenant != u8::MAX
+                && p.tenants[tenant as usize] == "T-globex";
             let mut t = t;
             if matches!(method, M_MAGICLINK | M_OTP | M_SSO) || (method == M_PASSWORD && p.mfa) {
                 if globex_broken && rng.random_bool(0.5) {
                     // The IdP's expired certificate breaks the SSO start itself.
-                    out.push(rec(t, A_START_FAIL, method, device, place, tenant, u8::MAX, 1));
+                    out.push(rec(
+                        t,
+                        A_START_FAIL,
+                        method,
+                        device,
+                        place,
+                        tenant,
+                        u8::MAX,
+                        1,
+                    ));
                     continue;
                 }
                 out.push(rec(t, A_START, method, device, place, tenant, 0, 1));
@@ -349,13 +543,35 @@ fn baseline(rng: &mut StdRng, p: &Profile, idx: u32, now: i64, globex_expiry: i6
                 }
                 t += rng.random_range(15_000..180_000);
             }
-            let (method, factor) = if method == M_PASSWORD && p.mfa { (M_TOTP, 2) } else { (method, 1) };
+            let (method, factor) = if method == M_PASSWORD && p.mfa {
+                (M_TOTP, 2)
+            } else {
+                (method, 1)
+            };
             if globex_broken {
-                out.push(rec(t, A_FAIL, method, device, place, tenant, u8::MAX, factor));
+                out.push(rec(
+                    t,
+                    A_FAIL,
+                    method,
+                    device,
+                    place,
+                    tenant,
+                    u8::MAX,
+                    factor,
+                ));
                 continue;
             }
             if rng.random::<f64>() < failure_rate(method, t, now) {
-                out.push(rec(t, A_FAIL, method, device, place, tenant, error_for(method), factor));
+                out.push(rec(
+                    t,
+                    A_FAIL,
+                    method,
+                    device,
+                    place,
+                    tenant,
+                    error_for(method),
+                    factor,
+                ));
                 if !rng.random_bool(0.65) {
                     continue;
                 }
@@ -374,7 +590,18 @@ struct Planter<'a> {
 
 impl Planter<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn login(&mut self, t: i64, action: &str, user: (&str, &str), method: &str, device: &str, geo: &str, ip: &str, tenants: &[&str], data: Value) {
+    fn login(
+        &mut self,
+        t: i64,
+        action: &str,
+        user: (&str, &str),
+        method: &str,
+        device: &str,
+        geo: &str,
+        ip: &str,
+        tenants: &[&str],
+        data: Value,
+    ) {
         self.out.push(Event {
             project_id: self.project.to_owned(),
             occurred: t,
@@ -397,7 +624,15 @@ impl Planter<'_> {
     }
 
     /// A change made by a Descoper (console or management API).
-    fn admin(&mut self, t: i64, action: &str, actor: &str, user: (&str, &str), tenants: &[&str], data: Value) {
+    fn admin(
+        &mut self,
+        t: i64,
+        action: &str,
+        actor: &str,
+        user: (&str, &str),
+        tenants: &[&str],
+        data: Value,
+    ) {
         self.out.push(Event {
             project_id: self.project.to_owned(),
             occurred: t,
@@ -417,7 +652,10 @@ impl Planter<'_> {
 }
 
 fn person(user_id: &str) -> (&'static str, &'static str) {
-    let p = PEOPLE.iter().find(|p| p.user_id == user_id).expect("cast person");
+    let p = PEOPLE
+        .iter()
+        .find(|p| p.user_id == user_id)
+        .expect("cast person");
     (p.user_id, p.login_id)
 }
 
@@ -429,10 +667,17 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     let globex_expiry = now - 7 * DAY - 5 * HOUR;
 
     // --- Profiles: the named cast with fixed habits, then the baseline users.
-    let user_docs: HashMap<String, Value> = s.conn.docs().scan(&prod, "users")?.into_iter().collect();
+    let user_docs: HashMap<String, Value> =
+        s.conn.docs().scan(&prod, "users")?.into_iter().collect();
     let mut profiles: Vec<Profile> = Vec::with_capacity(s.baseline_users + PEOPLE.len());
     for (i, p) in PEOPLE.iter().enumerate() {
-        let mut pr = profile(s, p.user_id.to_owned(), p.login_id.to_owned(), user_docs.get(p.user_id), i + 1);
+        let mut pr = profile(
+            s,
+            p.user_id.to_owned(),
+            p.login_id.to_owned(),
+            user_docs.get(p.user_id),
+            i + 1,
+        );
         pr.created_ms = pr.created_ms.min(now - 300 * DAY);
         pr.active_until = now;
         pr.passkey_from = None;
@@ -441,7 +686,10 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
         pr.device = 0;
         match p.user_id {
             "U-jane" => {
-                pr.places = vec![("198.51.100.23".into(), "Boston"), ("203.0.113.77".into(), "New York")];
+                pr.places = vec![
+                    ("198.51.100.23".into(), "Boston"),
+                    ("203.0.113.77".into(), "New York"),
+                ];
                 pr.method = M_MAGICLINK;
                 pr.rate = 0.5;
             }
@@ -513,7 +761,10 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     recs.sort_by_key(|r| r.t);
 
     // --- Planted stories (use-cases.md §5.8).
-    let mut pl = Planter { project: &prod, out: Vec::new() };
+    let mut pl = Planter {
+        project: &prod,
+        out: Vec::new(),
+    };
     plant_stories(s, &mut pl, &profiles, globex_expiry)?;
     plant_admin_history(s, &mut pl, &profiles)?;
     let mut planted = pl.out;
@@ -540,7 +791,10 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     }
 
     // --- Staging: a little activity of its own.
-    let mut st = Planter { project: &staging, out: Vec::new() };
+    let mut st = Planter {
+        project: &staging,
+        out: Vec::new(),
+    };
     plant_staging(s, &mut st);
     for e in &st.out {
         ins.insert(e)?;
@@ -556,13 +810,20 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
             }
         }
     }
-    tracing::info!(events = inserted, ms = started.elapsed().as_millis() as u64, "seeded the demo audit events");
+    tracing::info!(
+        events = inserted,
+        ms = started.elapsed().as_millis() as u64,
+        "seeded the demo audit events"
+    );
     Ok(())
 }
 
 /// What Globex's SSO sign-ins fail with since the IdP certificate expired.
 fn globex_message(expiry: i64) -> String {
-    format!("SAML response signature validation failed: the IdP signing certificate expired on {}", iso_date(expiry))
+    format!(
+        "SAML response signature validation failed: the IdP signing certificate expired on {}",
+        iso_date(expiry)
+    )
 }
 
 fn note_login(last: &mut HashMap<String, i64>, e: &Event) {
@@ -582,7 +843,10 @@ fn expand(project: &str, r: &Rec, profiles: &[Profile], globex_msg: &str) -> Eve
         data.insert("city".into(), json!(city));
     }
     if r.factor > 0 {
-        data.insert("factor".into(), json!(if r.factor == 2 { "second" } else { "first" }));
+        data.insert(
+            "factor".into(),
+            json!(if r.factor == 2 { "second" } else { "first" }),
+        );
     }
     if r.action == A_FAIL || r.action == A_START_FAIL {
         let msg = if r.err == u8::MAX {
@@ -596,58 +860,140 @@ fn expand(project: &str, r: &Rec, profiles: &[Profile], globex_msg: &str) -> Eve
         data.insert("provider".into(), json!(p.provider));
     }
     if r.action == A_CREATED {
-        data.insert("signUpMethod".into(), json!(if r.method == u8::MAX { "" } else { p.sign_up_method }));
-        data.insert("flowId".into(), json!(if r.method == u8::MAX { "" } else { "sign-up-or-in" }));
+        data.insert(
+            "signUpMethod".into(),
+            json!(if r.method == u8::MAX {
+                ""
+            } else {
+                p.sign_up_method
+            }),
+        );
+        data.insert(
+            "flowId".into(),
+            json!(if r.method == u8::MAX {
+                ""
+            } else {
+                "sign-up-or-in"
+            }),
+        );
     }
     let (actor, method) = if r.action == A_CREATED && r.method == u8::MAX {
         // Created by an admin through the console: no method, a Descoper as the actor.
         (DESCOPERS[(r.user % 3) as usize].to_owned(), String::new())
     } else {
-        (p.user_id.clone(), METHODS.get(r.method as usize).copied().unwrap_or("").to_owned())
+        (
+            p.user_id.clone(),
+            METHODS
+                .get(r.method as usize)
+                .copied()
+                .unwrap_or("")
+                .to_owned(),
+        )
     };
     Event {
         project_id: project.to_owned(),
         occurred: r.t,
         action: action.to_owned(),
-        kind: if matches!(r.action, A_FAIL | A_START_FAIL) { "error".into() } else { "info".into() },
+        kind: if matches!(r.action, A_FAIL | A_START_FAIL) {
+            "error".into()
+        } else {
+            "info".into()
+        },
         actor_id: actor,
         user_id: p.user_id.clone(),
         login_id: p.login_id.clone(),
         method,
-        device: if r.action == A_CREATED && r.method == u8::MAX { "Desktop".into() } else { DEVICES[r.device as usize].into() },
+        device: if r.action == A_CREATED && r.method == u8::MAX {
+            "Desktop".into()
+        } else {
+            DEVICES[r.device as usize].into()
+        },
         geo: p.geo.to_owned(),
-        remote_address: if r.action == A_CREATED && r.method == u8::MAX { OFFICE_IP.into() } else { ip.clone() },
+        remote_address: if r.action == A_CREATED && r.method == u8::MAX {
+            OFFICE_IP.into()
+        } else {
+            ip.clone()
+        },
         tenants: tenant.map(|t| vec![t.clone()]).unwrap_or_default(),
         data: Value::Object(data),
     }
 }
 
-fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_expiry: i64) -> crate::store::Result<()> {
+fn plant_stories(
+    s: &mut Seed,
+    pl: &mut Planter,
+    profiles: &[Profile],
+    globex_expiry: i64,
+) -> crate::store::Result<()> {
     let now = s.now_ms;
     let rng = &mut s.rng;
     let first = |m: &str| json!({"factor": "first", "error_message": m});
-    let tenants_of = |uid: &str| -> Vec<String> { profiles.iter().find(|p| p.user_id == uid).map(|p| p.tenants.clone()).unwrap_or_default() };
+    let tenants_of = |uid: &str| -> Vec<String> {
+        profiles
+            .iter()
+            .find(|p| p.user_id == uid)
+            .map(|p| p.tenants.clone())
+            .unwrap_or_default()
+    };
     let baseline_in = |tenant: &str, n: usize| -> Vec<(String, String)> {
-        profiles.iter().skip(PEOPLE.len()).filter(|p| p.tenants.iter().any(|t| t == tenant)).take(n).map(|p| (p.user_id.clone(), p.login_id.clone())).collect()
+        profiles
+            .iter()
+            .skip(PEOPLE.len())
+            .filter(|p| p.tenants.iter().any(|t| t == tenant))
+            .take(n)
+            .map(|p| (p.user_id.clone(), p.login_id.clone()))
+            .collect()
     };
 
     // Last 24 h: failed sign-ins from several users, places and reasons.
     let failures = [
         ("U-bob", "password", "GB", "81.2.69.160", "Invalid password"),
-        ("U-jane", "magiclink", "US", "198.51.100.23", "Magic link expired"),
+        (
+            "U-jane",
+            "magiclink",
+            "US",
+            "198.51.100.23",
+            "Magic link expired",
+        ),
         ("U-qa", "otp", "DE", "84.17.42.9", "Invalid OTP code"),
-        ("U-alice", "password", "US", "73.162.18.40", "Invalid password"),
+        (
+            "U-alice",
+            "password",
+            "US",
+            "73.162.18.40",
+            "Invalid password",
+        ),
         ("U-admin", "totp", "US", "73.51.200.8", "Invalid TOTP code"),
     ];
     for (k, (uid, m, geo, ip, msg)) in failures.iter().enumerate() {
         let who = person(uid);
         let ts = tenants_of(uid);
         let t: Vec<&str> = ts.iter().take(1).map(String::as_str).collect();
-        pl.login(now - (2 + 4 * k as i64) * HOUR, "LoginFailed", who, m, "Desktop", geo, ip, &t, first(msg));
+        pl.login(
+            now - (2 + 4 * k as i64) * HOUR,
+            "LoginFailed",
+            who,
+            m,
+            "Desktop",
+            geo,
+            ip,
+            &t,
+            first(msg),
+        );
     }
     for k in 0..4 {
         let login = format!("unknown{}@mailbox.example", 100 + k);
-        pl.login(now - (3 + 5 * k) * HOUR - 7 * MIN, "LoginFailed", ("", &login), "password", "Mobile", "IN", &format!("49.36.{}.{}", 10 + k, 77), &[], first("User not found"));
+        pl.login(
+            now - (3 + 5 * k) * HOUR - 7 * MIN,
+            "LoginFailed",
+            ("", &login),
+            "password",
+            "Mobile",
+            "IN",
+            &format!("49.36.{}.{}", 10 + k, 77),
+            &[],
+            first("User not found"),
+        );
     }
 
     // Brute force on the admin account, five days ago: 30 failures in 10 minutes from one
@@ -656,7 +1002,17 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
     let acme = ["T-acme"];
     let bf = now - 5 * DAY - 3 * HOUR;
     for k in 0..30 {
-        pl.login(bf + k * 20_000 + rng.random_range(0..9_000), "LoginFailed", admin, "password", "Desktop", "NL", "185.220.101.47", &acme, json!({"factor": "first", "error_message": "Invalid password", "city": "Amsterdam"}));
+        pl.login(
+            bf + k * 20_000 + rng.random_range(0..9_000),
+            "LoginFailed",
+            admin,
+            "password",
+            "Desktop",
+            "NL",
+            "185.220.101.47",
+            &acme,
+            json!({"factor": "first", "error_message": "Invalid password", "city": "Amsterdam"}),
+        );
     }
     pl.login(bf + 10 * MIN, "LoginExceedMaxAttempts", admin, "password", "Desktop", "NL", "185.220.101.47", &acme, json!({"error_message": "Too many failed attempts: account locked for 30 minutes", "attempts": 30, "city": "Amsterdam"}));
 
@@ -665,10 +1021,21 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
     // this year's once it has ended, else last year's, kept inside the 13 months of history.
     let (y, m, _) = crate::store::events::civil_from_days(now.div_euclid(DAY));
     let q1_year = if m >= 4 { y } else { y - 1 };
-    let q1 = (crate::store::events::days_from_civil(q1_year, 2, 12) * DAY + 9 * HOUR).max(now - (SPAN_DAYS - 5) * DAY);
+    let q1 = (crate::store::events::days_from_civil(q1_year, 2, 12) * DAY + 9 * HOUR)
+        .max(now - (SPAN_DAYS - 5) * DAY);
     let bob = person("U-bob");
     for k in 0..12 {
-        pl.login(q1 + k * 25_000, "LoginFailed", bob, "password", "Desktop", "UA", "91.215.85.12", &acme, json!({"factor": "first", "error_message": "Invalid password", "city": "Kyiv"}));
+        pl.login(
+            q1 + k * 25_000,
+            "LoginFailed",
+            bob,
+            "password",
+            "Desktop",
+            "UA",
+            "91.215.85.12",
+            &acme,
+            json!({"factor": "first", "error_message": "Invalid password", "city": "Kyiv"}),
+        );
     }
     pl.login(q1 + 12 * 25_000, "LoginExceedMaxAttempts", bob, "password", "Desktop", "UA", "91.215.85.12", &acme, json!({"error_message": "Too many failed attempts: account locked for 30 minutes", "attempts": 12, "city": "Kyiv"}));
     pl.login(q1 + 20 * HOUR, "UserImpersonated", bob, "", "Desktop", "US", "73.51.200.8", &acme,
@@ -679,14 +1046,38 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
 
     // A failed-login spike within one hour, 15 days ago (credential stuffing).
     let spike = now - 15 * DAY - 20 * HOUR;
-    let pool: Vec<&Profile> = profiles.iter().skip(PEOPLE.len()).step_by(7).take(60).collect();
+    let pool: Vec<&Profile> = profiles
+        .iter()
+        .skip(PEOPLE.len())
+        .step_by(7)
+        .take(60)
+        .collect();
     for k in 0..90 {
-        let (ip, geo) = [("103.75.190.12", "VN"), ("95.213.145.3", "RU"), ("36.110.62.200", "CN"), ("45.146.164.9", "RU")][k % 4];
+        let (ip, geo) = [
+            ("103.75.190.12", "VN"),
+            ("95.213.145.3", "RU"),
+            ("36.110.62.200", "CN"),
+            ("45.146.164.9", "RU"),
+        ][k % 4];
         let (uid, login, msg) = match pool.get(k % pool.len().max(1)) {
             Some(p) if k % 3 != 0 => (p.user_id.clone(), p.login_id.clone(), "Invalid password"),
-            _ => (String::new(), format!("admin{k}@customers.example"), "User not found"),
+            _ => (
+                String::new(),
+                format!("admin{k}@customers.example"),
+                "User not found",
+            ),
         };
-        pl.login(spike + rng.random_range(0..55 * MIN), "LoginFailed", (&uid, &login), "password", if k % 2 == 0 { "Bot" } else { "Desktop" }, geo, ip, &[], first(msg));
+        pl.login(
+            spike + rng.random_range(0..55 * MIN),
+            "LoginFailed",
+            (&uid, &login),
+            "password",
+            if k % 2 == 0 { "Bot" } else { "Desktop" },
+            geo,
+            ip,
+            &[],
+            first(msg),
+        );
     }
 
     // Globex: the IdP signing certificate expired a week ago; SSO sign-ins fail in bursts.
@@ -700,14 +1091,32 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
         let t0 = globex_expiry + HOUR + burst * 26 * HOUR;
         for k in 0..12 {
             let (uid, login) = &globex[(burst as usize * 5 + k) % globex.len()];
-            let action = if k % 3 == 0 { "LoginFailed" } else { "LoginStartedFailed" };
-            pl.login(t0 + k as i64 * 90_000, action, (uid, login), "sso", "Desktop", "US", &format!("64.233.{}.{}", 160 + k, 20 + burst), &gt, json!({"factor": "first", "error_message": msg, "ssoTenant": "T-globex"}));
+            let action = if k % 3 == 0 {
+                "LoginFailed"
+            } else {
+                "LoginStartedFailed"
+            };
+            pl.login(
+                t0 + k as i64 * 90_000,
+                action,
+                (uid, login),
+                "sso",
+                "Desktop",
+                "US",
+                &format!("64.233.{}.{}", 160 + k, 20 + burst),
+                &gt,
+                json!({"factor": "first", "error_message": msg, "ssoTenant": "T-globex"}),
+            );
         }
     }
 
     // Sign-ups failing the same way over the last 6 days: OTP e-mails to outlook.com bounce.
     for k in 0..24 {
-        let login = format!("{}{}@outlook.com", ["sam", "lee", "kim", "pat", "max", "ana"][k % 6], 40 + k);
+        let login = format!(
+            "{}{}@outlook.com",
+            ["sam", "lee", "kim", "pat", "max", "ana"][k % 6],
+            40 + k
+        );
         let t = now - 6 * DAY + (k as i64) * 5 * HOUR + rng.random_range(0..HOUR);
         pl.login(t, "LoginStartedFailed", ("", &login), "otp", if k % 3 == 0 { "Desktop" } else { "Mobile" }, "US", &format!("172.58.{}.{}", 10 + k, 9), &[],
             json!({"factor": "first", "flowId": "sign-up", "signUp": true, "error_message": "Failed to send OTP e-mail: 550 5.7.1 message rejected by outlook.com (sender domain not authenticated)"}));
@@ -715,21 +1124,54 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
 
     // Suspicious sign-ins at Acme this week.
     let acme_users: Vec<(String, String)> = {
-        let mut v = vec![("U-alice".to_owned(), "alice@acme.com".to_owned()), ("U-bob".to_owned(), "bob@acme.com".to_owned())];
+        let mut v = vec![
+            ("U-alice".to_owned(), "alice@acme.com".to_owned()),
+            ("U-bob".to_owned(), "bob@acme.com".to_owned()),
+        ];
         v.extend(baseline_in("T-acme", 8));
         v
     };
     let burst = now - 2 * DAY - 4 * HOUR;
     for k in 0..14 {
         let (uid, login) = &acme_users[k % acme_users.len()];
-        pl.login(burst + k as i64 * 17_000, "LoginFailed", (uid, login), "password", "Desktop", "RU", "45.155.205.233", &acme, first("Invalid password"));
+        pl.login(
+            burst + k as i64 * 17_000,
+            "LoginFailed",
+            (uid, login),
+            "password",
+            "Desktop",
+            "RU",
+            "45.155.205.233",
+            &acme,
+            first("Invalid password"),
+        );
     }
     if let Some((uid, login)) = acme_users.get(2) {
         pl.login(now - DAY - 9 * HOUR, "LoginFailed", (uid, login), "password", "Bot", "US", "34.86.12.201", &acme, json!({"factor": "first", "error_message": "Invalid password", "userAgent": "python-requests/2.31"}));
-        pl.login(now - DAY - 9 * HOUR + 40_000, "LoginSucceed", (uid, login), "password", "Bot", "US", "34.86.12.201", &acme, json!({"factor": "first", "userAgent": "python-requests/2.31", "city": "Ashburn"}));
+        pl.login(
+            now - DAY - 9 * HOUR + 40_000,
+            "LoginSucceed",
+            (uid, login),
+            "password",
+            "Bot",
+            "US",
+            "34.86.12.201",
+            &acme,
+            json!({"factor": "first", "userAgent": "python-requests/2.31", "city": "Ashburn"}),
+        );
     }
     if let Some((uid, login)) = acme_users.get(3) {
-        pl.login(now - 30 * HOUR, "LoginSucceed", (uid, login), "password", "Desktop", "CN", "36.110.62.18", &acme, json!({"factor": "first", "city": "Shenzhen"}));
+        pl.login(
+            now - 30 * HOUR,
+            "LoginSucceed",
+            (uid, login),
+            "password",
+            "Desktop",
+            "CN",
+            "36.110.62.18",
+            &acme,
+            json!({"factor": "first", "city": "Shenzhen"}),
+        );
     }
     pl.login(now - 20 * HOUR, "UserImpersonated", ("U-bob", "bob@acme.com"), "", "Desktop", "US", "73.51.200.8", &acme,
         json!({"impersonatorId": "U-admin", "impersonatorLoginId": "it-admin@acme.com", "reason": "", "city": "Austin"}));
@@ -741,15 +1183,45 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
     if let Some(p) = profiles.get(PEOPLE.len() + 7) {
         let ts: Vec<&str> = p.tenants.iter().take(1).map(String::as_str).collect();
         let t = now - 2 * DAY;
-        pl.login(t, "LoginSucceed", (&p.user_id, &p.login_id), METHODS[p.method as usize], "Mobile", "BR", "177.92.14.61", &ts, json!({"factor": "first", "city": "Rio de Janeiro"}));
-        pl.login(t + DAY, "LoginSucceed", (&p.user_id, &p.login_id), METHODS[p.method as usize], "Mobile", "BR", "177.92.14.61", &ts, json!({"factor": "first", "city": "Rio de Janeiro"}));
+        pl.login(
+            t,
+            "LoginSucceed",
+            (&p.user_id, &p.login_id),
+            METHODS[p.method as usize],
+            "Mobile",
+            "BR",
+            "177.92.14.61",
+            &ts,
+            json!({"factor": "first", "city": "Rio de Janeiro"}),
+        );
+        pl.login(
+            t + DAY,
+            "LoginSucceed",
+            (&p.user_id, &p.login_id),
+            METHODS[p.method as usize],
+            "Mobile",
+            "BR",
+            "177.92.14.61",
+            &ts,
+            json!({"factor": "first", "city": "Rio de Janeiro"}),
+        );
     }
 
     // alice: a failure, a role change, an access key of her own (§5.3, P131).
     let alice = person("U-alice");
     let at = tenants_of("U-alice");
     let at: Vec<&str> = at.iter().map(String::as_str).collect();
-    pl.login(now - 11 * DAY - 2 * HOUR, "LoginFailed", alice, "password", "Mobile", "US", "172.56.21.9", &at[..at.len().min(1)], json!({"factor": "first", "error_message": "Invalid password", "city": "San Francisco"}));
+    pl.login(
+        now - 11 * DAY - 2 * HOUR,
+        "LoginFailed",
+        alice,
+        "password",
+        "Mobile",
+        "US",
+        "172.56.21.9",
+        &at[..at.len().min(1)],
+        json!({"factor": "first", "error_message": "Invalid password", "city": "San Francisco"}),
+    );
     pl.admin(now - 16 * DAY, "UserModified", "admin@acme.example", alice, &at,
         json!({"changed": ["userTenants.roleNames"], "tenantId": "T-acme", "old": {"roleNames": ["member"]}, "new": {"roleNames": ["member", "TenantAdmin"]}}));
 
@@ -758,42 +1230,120 @@ fn plant_stories(s: &mut Seed, pl: &mut Planter, profiles: &[Profile], globex_ex
     let abc = person("U-abc123");
     let abc_t = tenants_of("U-abc123");
     let abc_t: Vec<&str> = abc_t.iter().take(1).map(String::as_str).collect();
-    let new_email = s.conn.docs().get(&s.prod, "users", "U-abc123")?
+    let new_email = s
+        .conn
+        .docs()
+        .get(&s.prod, "users", "U-abc123")?
         .and_then(|d| d.get("email").and_then(Value::as_str).map(str::to_owned))
         .filter(|e| e != "chris.abbott@example.com")
         .unwrap_or_else(|| "c.abbott.secure@protonmail.example".to_owned());
     let ct = now - 4 * DAY;
     for k in 0..6 {
-        pl.login(ct + k * 45_000, "LoginFailed", abc, "password", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "error_message": "Invalid password", "city": "Lagos"}));
+        pl.login(
+            ct + k * 45_000,
+            "LoginFailed",
+            abc,
+            "password",
+            "Mobile",
+            "NG",
+            "41.203.72.15",
+            &abc_t,
+            json!({"factor": "first", "error_message": "Invalid password", "city": "Lagos"}),
+        );
     }
-    pl.login(ct + 6 * 45_000 + 30_000, "LoginSucceed", abc, "password", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "city": "Lagos"}));
+    pl.login(
+        ct + 6 * 45_000 + 30_000,
+        "LoginSucceed",
+        abc,
+        "password",
+        "Mobile",
+        "NG",
+        "41.203.72.15",
+        &abc_t,
+        json!({"factor": "first", "city": "Lagos"}),
+    );
     pl.login(ct + 9 * MIN, "UserModified", abc, "", "Mobile", "NG", "41.203.72.15", &abc_t,
         json!({"changed": ["email"], "old": {"email": "chris.abbott@example.com"}, "new": {"email": new_email}, "city": "Lagos"}));
     pl.login(ct + 12 * MIN, "UserModified", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &abc_t,
         json!({"changed": ["webauthn"], "operation": "passkey added", "deviceName": "Pixel 7", "city": "Lagos"}));
-    pl.login(ct + 13 * MIN, "LoginSucceed", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "city": "Lagos"}));
-    pl.login(now - 2 * DAY - 5 * HOUR, "LoginSucceed", abc, "webauthn", "Mobile", "NG", "41.203.72.15", &abc_t, json!({"factor": "first", "city": "Lagos"}));
+    pl.login(
+        ct + 13 * MIN,
+        "LoginSucceed",
+        abc,
+        "webauthn",
+        "Mobile",
+        "NG",
+        "41.203.72.15",
+        &abc_t,
+        json!({"factor": "first", "city": "Lagos"}),
+    );
+    pl.login(
+        now - 2 * DAY - 5 * HOUR,
+        "LoginSucceed",
+        abc,
+        "webauthn",
+        "Mobile",
+        "NG",
+        "41.203.72.15",
+        &abc_t,
+        json!({"factor": "first", "city": "Lagos"}),
+    );
 
     // Deleted users: a short life, then removal by an admin.
-    const REASONS: [&str; 3] = ["account closure requested", "duplicate account", "spam sign-up"];
+    const REASONS: [&str; 3] = [
+        "account closure requested",
+        "duplicate account",
+        "spam sign-up",
+    ];
     let deleted = (s.baseline_users / 80).max(5);
     for k in 0..deleted {
         let uid = format!("U-x{k:04}");
         let login = format!("former{k:04}@customers.example");
         let created = now - rng.random_range(60..SPAN_DAYS - 5) * DAY;
         let gone = created + rng.random_range(3..50) * DAY;
-        pl.login(created, "UserCreated", (&uid, &login), "password", "Desktop", "US", "67.180.3.4", &[], json!({"signUpMethod": "password", "flowId": "sign-up-or-in"}));
+        pl.login(
+            created,
+            "UserCreated",
+            (&uid, &login),
+            "password",
+            "Desktop",
+            "US",
+            "67.180.3.4",
+            &[],
+            json!({"signUpMethod": "password", "flowId": "sign-up-or-in"}),
+        );
         for d in 1..rng.random_range(2..12) {
-            pl.login(created + d * 2 * DAY + rng.random_range(0..DAY), "LoginSucceed", (&uid, &login), "password", "Desktop", "US", "67.180.3.4", &[], json!({"factor": "first", "city": "Denver"}));
+            pl.login(
+                created + d * 2 * DAY + rng.random_range(0..DAY),
+                "LoginSucceed",
+                (&uid, &login),
+                "password",
+                "Desktop",
+                "US",
+                "67.180.3.4",
+                &[],
+                json!({"factor": "first", "city": "Denver"}),
+            );
         }
-        pl.admin(gone.min(now - HOUR), "UserDeleted", DESCOPERS[k % 3], (&uid, &login), &[], json!({"reason": REASONS[k % 3]}));
+        pl.admin(
+            gone.min(now - HOUR),
+            "UserDeleted",
+            DESCOPERS[k % 3],
+            (&uid, &login),
+            &[],
+            json!({"reason": REASONS[k % 3]}),
+        );
     }
     Ok(())
 }
 
 /// Configuration and access changes by Descopers across the 13 months, and the access-key
 /// lifecycle (from the keys the keys step stored).
-fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> crate::store::Result<()> {
+fn plant_admin_history(
+    s: &mut Seed,
+    pl: &mut Planter,
+    profiles: &[Profile],
+) -> crate::store::Result<()> {
     let now = s.now_ms;
     let prod = s.prod.clone();
 
@@ -810,27 +1360,75 @@ fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> 
 
     // The prod sign-up flow, changed by two Descopers (one of them in the last 30 days).
     let flow = [
-        (170, "admin@acme.example", "Added the CAPTCHA step before the OTP screen", json!({"added": ["captcha"], "removed": []})),
-        (75, "dev@acme.example", "Added magic link as a second sign-up option", json!({"added": ["magic-link-sign-up"], "removed": []})),
-        (41, "dev@acme.example", "Removed the e-mail verification screen to shorten sign-up", json!({"added": [], "removed": ["verify-email"]})),
-        (12, "sec@acme.example", "Raised the CAPTCHA score threshold from 0.3 to 0.5", json!({"changed": ["captcha.threshold"], "old": 0.3, "new": 0.5})),
+        (
+            170,
+            "admin@acme.example",
+            "Added the CAPTCHA step before the OTP screen",
+            json!({"added": ["captcha"], "removed": []}),
+        ),
+        (
+            75,
+            "dev@acme.example",
+            "Added magic link as a second sign-up option",
+            json!({"added": ["magic-link-sign-up"], "removed": []}),
+        ),
+        (
+            41,
+            "dev@acme.example",
+            "Removed the e-mail verification screen to shorten sign-up",
+            json!({"added": [], "removed": ["verify-email"]}),
+        ),
+        (
+            12,
+            "sec@acme.example",
+            "Raised the CAPTCHA score threshold from 0.3 to 0.5",
+            json!({"changed": ["captcha.threshold"], "old": 0.3, "new": 0.5}),
+        ),
     ];
     for (days, who, log, diff) in flow {
-        pl.admin(now - days * DAY - 3 * HOUR, "FlowModified", who, ("", ""), &[], json!({"flowId": "sign-up", "changelog": log, "diff": diff}));
+        pl.admin(
+            now - days * DAY - 3 * HOUR,
+            "FlowModified",
+            who,
+            ("", ""),
+            &[],
+            json!({"flowId": "sign-up", "changelog": log, "diff": diff}),
+        );
     }
     pl.admin(now - 33 * DAY, "FlowModified", "dev@acme.example", ("", ""), &[], json!({"flowId": "sign-in", "changelog": "Tenant condition: require MFA for Acme and Acme Corp", "diff": {"added": ["mfa-condition"], "removed": []}}));
 
     // Keys: created events from the stored keys, plus a retired CI key.
     for (id, k) in s.conn.docs().scan(&prod, KEYS_COLL)? {
-        let Some(created) = k.get("createdTime").and_then(Value::as_i64).map(|c| c * 1000) else { continue };
+        let Some(created) = k
+            .get("createdTime")
+            .and_then(Value::as_i64)
+            .map(|c| c * 1000)
+        else {
+            continue;
+        };
         if created < now - SPAN_DAYS * DAY {
             continue;
         }
-        let by = k.get("createdBy").and_then(Value::as_str).unwrap_or("admin@acme.example");
+        let by = k
+            .get("createdBy")
+            .and_then(Value::as_str)
+            .unwrap_or("admin@acme.example");
         // A key created by a project user (not a Descoper) has that user as the actor.
-        let actor = PEOPLE.iter().find(|p| p.login_id == by).map(|p| p.user_id).unwrap_or(by);
+        let actor = PEOPLE
+            .iter()
+            .find(|p| p.login_id == by)
+            .map(|p| p.user_id)
+            .unwrap_or(by);
         let bound = k.get("boundUserId").and_then(Value::as_str).unwrap_or("");
-        let tenants: Vec<&str> = k.get("keyTenants").and_then(Value::as_array).map(|a| a.iter().filter_map(|t| t.get("tenantId").and_then(Value::as_str)).collect()).unwrap_or_default();
+        let tenants: Vec<&str> = k
+            .get("keyTenants")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.get("tenantId").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
         let name = k.get("name").and_then(Value::as_str).unwrap_or("");
         let mut e = Event {
             project_id: prod.clone(),
@@ -841,29 +1439,67 @@ fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> 
             user_id: bound.to_owned(),
             device: "Desktop".into(),
             geo: "US".into(),
-            remote_address: if actor.starts_with("U-") { "73.162.18.40".into() } else { OFFICE_IP.into() },
+            remote_address: if actor.starts_with("U-") {
+                "73.162.18.40".into()
+            } else {
+                OFFICE_IP.into()
+            },
             tenants: tenants.iter().map(|t| (*t).to_owned()).collect(),
             data: json!({"keyId": id, "name": name, "roleNames": k.get("roleNames").cloned().unwrap_or(json!([])), "expireTime": k.get("expireTime").cloned().unwrap_or(json!(0))}),
             ..Event::default()
         };
         if actor.starts_with("U-") {
-            e.login_id = PEOPLE.iter().find(|p| p.user_id == actor).map(|p| p.login_id).unwrap_or("").to_owned();
+            e.login_id = PEOPLE
+                .iter()
+                .find(|p| p.user_id == actor)
+                .map(|p| p.login_id)
+                .unwrap_or("")
+                .to_owned();
         }
         pl.out.push(e);
     }
-    pl.admin(now - 300 * DAY, "AccessKeyCreated", "dev@acme.example", ("", ""), &[], json!({"keyId": "K-old-ci", "name": "legacy-ci", "roleNames": ["admin"], "expireTime": 0}));
+    pl.admin(
+        now - 300 * DAY,
+        "AccessKeyCreated",
+        "dev@acme.example",
+        ("", ""),
+        &[],
+        json!({"keyId": "K-old-ci", "name": "legacy-ci", "roleNames": ["admin"], "expireTime": 0}),
+    );
     pl.admin(now - 120 * DAY, "AccessKeyModified", "sec@acme.example", ("", ""), &[], json!({"keyId": "K-old-ci", "name": "legacy-ci", "old": {"roleNames": ["admin"]}, "new": {"roleNames": ["editor"]}}));
-    pl.admin(now - 50 * DAY, "AccessKeyDeleted", "sec@acme.example", ("", ""), &[], json!({"keyId": "K-old-ci", "name": "legacy-ci", "reason": "replaced by ci-deploy-bot"}));
+    pl.admin(
+        now - 50 * DAY,
+        "AccessKeyDeleted",
+        "sec@acme.example",
+        ("", ""),
+        &[],
+        json!({"keyId": "K-old-ci", "name": "legacy-ci", "reason": "replaced by ci-deploy-bot"}),
+    );
 
     // Routine admin work over the whole period: a few changes a week.
     let weeks = SPAN_DAYS / 7;
     let rng = &mut s.rng;
-    let roles = ["admin", "member", "editor", "viewer", "TenantAdmin", "billing"];
-    let tenant_ids: Vec<&str> = TENANTS.iter().map(|t| t.id).filter(|t| *t != "T-empty").collect();
-    let users: Vec<&Profile> = profiles.iter().filter(|p| p.created_ms < now - 30 * DAY).collect();
+    let roles = [
+        "admin",
+        "member",
+        "editor",
+        "viewer",
+        "TenantAdmin",
+        "billing",
+    ];
+    let tenant_ids: Vec<&str> = TENANTS
+        .iter()
+        .map(|t| t.id)
+        .filter(|t| *t != "T-empty")
+        .collect();
+    let users: Vec<&Profile> = profiles
+        .iter()
+        .filter(|p| p.created_ms < now - 30 * DAY)
+        .collect();
     for w in 0..weeks {
         for _ in 0..rng.random_range(1..5) {
-            let t = now - (w * 7 + rng.random_range(0..7)) * DAY - rng.random_range(HOUR..10 * HOUR);
+            let t =
+                now - (w * 7 + rng.random_range(0..7)) * DAY - rng.random_range(HOUR..10 * HOUR);
             if t >= now {
                 continue;
             }
@@ -880,7 +1516,11 @@ fn plant_admin_history(s: &mut Seed, pl: &mut Planter, profiles: &[Profile]) -> 
                 _ if !users.is_empty() => {
                     let u = *pick(rng, &users);
                     let ts: Vec<&str> = u.tenants.iter().map(String::as_str).collect();
-                    let (old, new) = if rng.random_bool(0.5) { ("viewer", "editor") } else { ("editor", "viewer") };
+                    let (old, new) = if rng.random_bool(0.5) {
+                        ("viewer", "editor")
+                    } else {
+                        ("editor", "viewer")
+                    };
                     pl.admin(t, "UserModified", who, (&u.user_id, &u.login_id), &ts, json!({"changed": ["roleNames"], "old": {"roleNames": [old]}, "new": {"roleNames": [new]}}));
                 }
                 _ => {}
@@ -900,7 +1540,20 @@ fn plant_staging(s: &mut Seed, pl: &mut Planter) {
     for d in 0..60 {
         let t = now - d * DAY - s.rng.random_range(HOUR..8 * HOUR);
         let fail = s.rng.random_bool(0.1);
-        pl.login(t, if fail { "LoginFailed" } else { "LoginSucceed" }, qa, "otp", "Desktop", "US", OFFICE_IP, &[],
-            if fail { json!({"factor": "first", "error_message": "Invalid OTP code"}) } else { json!({"factor": "first", "city": "Austin"}) });
+        pl.login(
+            t,
+            if fail { "LoginFailed" } else { "LoginSucceed" },
+            qa,
+            "otp",
+            "Desktop",
+            "US",
+            OFFICE_IP,
+            &[],
+            if fail {
+                json!({"factor": "first", "error_message": "Invalid OTP code"})
+            } else {
+                json!({"factor": "first", "city": "Austin"})
+            },
+        );
     }
 }

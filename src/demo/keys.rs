@@ -176,7 +176,9 @@ pub fn staging_project_password_policy() -> Value {
 fn key_doc(s: &mut Seed, project: &str, k: &KeyCast) -> Value {
     let now = s.now_secs();
     // A real but unknowable secret: only its hash is stored, as for created keys.
-    let secret: String = (0..40).map(|_| char::from(b'a' + s.rng.random_range(0..26u8))).collect();
+    let secret: String = (0..40)
+        .map(|_| char::from(b'a' + s.rng.random_range(0..26u8)))
+        .collect();
     json!({
         "id": k.id,
         "name": k.name,

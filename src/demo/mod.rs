@@ -51,9 +51,25 @@ impl Seed<'_> {
     }
 
     /// Stores a document with the keys its collection declares.
-    pub fn put(&self, project: &str, coll: &str, id: &str, doc: &Value) -> crate::store::Result<()> {
-        let created = doc.get("createdTime").and_then(Value::as_i64).unwrap_or(self.now_secs());
-        self.conn.docs().put(project, coll, id, doc, created, crate::engine::indexed_paths(coll))
+    pub fn put(
+        &self,
+        project: &str,
+        coll: &str,
+        id: &str,
+        doc: &Value,
+    ) -> crate::store::Result<()> {
+        let created = doc
+            .get("createdTime")
+            .and_then(Value::as_i64)
+            .unwrap_or(self.now_secs());
+        self.conn.docs().put(
+            project,
+            coll,
+            id,
+            doc,
+            created,
+            crate::engine::indexed_paths(coll),
+        )
     }
 }
 
@@ -64,16 +80,49 @@ pub fn seed_if_empty(conn: &dyn Db, now_ms: i64, scale: Scale) -> crate::store::
     }
     crate::store::in_tx(conn, |c| {
         let company_id = c.principals().ensure_company(COMPANY, now_ms)?;
-        c.principals().ensure_descoper(&company_id, ADMIN, "Acme Admin", true, now_ms)?;
-        c.principals().ensure_descoper(&company_id, "dev@acme.example", "Dana Developer", false, now_ms)?;
-        c.principals().ensure_descoper(&company_id, "sec@acme.example", "Sam Security", false, now_ms)?;
-        let prod = c.principals().ensure_project(&company_id, "acme-prod", "production", &["prod"], now_ms)?;
-        let staging = c.principals().ensure_project(&company_id, "acme-staging", "", &["staging"], now_ms + 1)?;
+        c.principals()
+            .ensure_descoper(&company_id, ADMIN, "Acme Admin", true, now_ms)?;
+        c.principals().ensure_descoper(
+            &company_id,
+            "dev@acme.example",
+            "Dana Developer",
+            false,
+            now_ms,
+        )?;
+        c.principals().ensure_descoper(
+            &company_id,
+            "sec@acme.example",
+            "Sam Security",
+            false,
+            now_ms,
+        )?;
+        let prod = c.principals().ensure_project(
+            &company_id,
+            "acme-prod",
+            "production",
+            &["prod"],
+            now_ms,
+        )?;
+        let staging = c.principals().ensure_project(
+            &company_id,
+            "acme-staging",
+            "",
+            &["staging"],
+            now_ms + 1,
+        )?;
         let baseline_users = match scale {
             Scale::Full => cast::BASELINE_USERS,
             Scale::Test => 400,
         };
-        let mut seed = Seed { conn: c, company_id, prod, staging, now_ms, rng: StdRng::seed_from_u64(0x1d3c_0de), baseline_users };
+        let mut seed = Seed {
+            conn: c,
+            company_id,
+            prod,
+            staging,
+            now_ms,
+            rng: StdRng::seed_from_u64(0x1d3c_0de),
+            baseline_users,
+        };
         seed_areas(&mut seed)?;
         Ok::<_, crate::store::Error>(())
     })?;

@@ -74,7 +74,12 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     s.put(&st, "lists", "L-office-ips", &office)?;
 
     for t in demo_jwt_templates() {
-        s.put(&p, "jwt_templates", t["id"].as_str().unwrap_or_default(), &t)?;
+        s.put(
+            &p,
+            "jwt_templates",
+            t["id"].as_str().unwrap_or_default(),
+            &t,
+        )?;
     }
     Ok(())
 }

@@ -19,9 +19,18 @@ const PERMISSIONS: &[Perm] = &[
     ("tenants:read", "Read tenants and their settings"),
     ("tenants:write", "Create and configure tenants"),
     ("roles:manage", "Create roles and assign them to users"),
-    ("admin:read", "Read access to the admin console API, /admin/*"),
-    ("admin:write", "Write access to the admin console API, /admin/* (settings, users, billing pages)"),
-    ("super_admin", "Unrestricted access to every resource of every tenant; bypasses tenant isolation"),
+    (
+        "admin:read",
+        "Read access to the admin console API, /admin/*",
+    ),
+    (
+        "admin:write",
+        "Write access to the admin console API, /admin/* (settings, users, billing pages)",
+    ),
+    (
+        "super_admin",
+        "Unrestricted access to every resource of every tenant; bypasses tenant isolation",
+    ),
     ("docs:read", "Read documents"),
     ("docs:write", "Create and edit documents"),
     ("docs:delete", "Delete documents"),
@@ -30,7 +39,10 @@ const PERMISSIONS: &[Perm] = &[
     ("audit:read", "Read the audit trail"),
     ("keys:manage", "Create, rotate and revoke access keys"),
     // Referenced by no role: left over from a retired integration (an orphaned permission).
-    ("legacy:sync", "Run the legacy nightly sync job (retired with the v2 migration)"),
+    (
+        "legacy:sync",
+        "Run the legacy nightly sync job (retired with the v2 migration)",
+    ),
 ];
 
 /// A role: name, description, permissions, and how many days ago it was created.
@@ -46,42 +58,111 @@ const PROJECT_ROLES: &[RoleDef] = &[
         name: "admin",
         description: "Project administrator: manages users, tenants, roles, keys and the admin console",
         permissions: &[
-            "users:read", "users:write", "tenants:read", "tenants:write", "roles:manage", "admin:read", "admin:write",
-            "docs:read", "docs:write", "docs:delete", "audit:read", "keys:manage", "reports:export",
+            "users:read",
+            "users:write",
+            "tenants:read",
+            "tenants:write",
+            "roles:manage",
+            "admin:read",
+            "admin:write",
+            "docs:read",
+            "docs:write",
+            "docs:delete",
+            "audit:read",
+            "keys:manage",
+            "reports:export",
         ],
         age_days: 420,
     },
-    RoleDef { name: "member", description: "Regular member: reads documents and the user directory", permissions: &["docs:read", "users:read"], age_days: 420 },
-    RoleDef { name: "editor", description: "Edits documents", permissions: &["docs:read", "docs:write"], age_days: 410 },
-    RoleDef { name: "viewer", description: "Read-only access to documents", permissions: &["docs:read"], age_days: 410 },
+    RoleDef {
+        name: "member",
+        description: "Regular member: reads documents and the user directory",
+        permissions: &["docs:read", "users:read"],
+        age_days: 420,
+    },
+    RoleDef {
+        name: "editor",
+        description: "Edits documents",
+        permissions: &["docs:read", "docs:write"],
+        age_days: 410,
+    },
+    RoleDef {
+        name: "viewer",
+        description: "Read-only access to documents",
+        permissions: &["docs:read"],
+        age_days: 410,
+    },
     // Holds almost every permission (all but the orphaned legacy one): the broadest role.
     RoleDef {
         name: "super_admin_role",
         description: "Break-glass super administrator with unrestricted access",
         permissions: &[
-            "super_admin", "users:read", "users:write", "tenants:read", "tenants:write", "roles:manage", "admin:read",
-            "admin:write", "docs:read", "docs:write", "docs:delete", "invoices:read", "reports:export", "audit:read",
+            "super_admin",
+            "users:read",
+            "users:write",
+            "tenants:read",
+            "tenants:write",
+            "roles:manage",
+            "admin:read",
+            "admin:write",
+            "docs:read",
+            "docs:write",
+            "docs:delete",
+            "invoices:read",
+            "reports:export",
+            "audit:read",
             "keys:manage",
         ],
         age_days: 380,
     },
-    RoleDef { name: "support", description: "Customer support: looks up users and reads the admin console", permissions: &["users:read", "admin:read", "tenants:read"], age_days: 300 },
+    RoleDef {
+        name: "support",
+        description: "Customer support: looks up users and reads the admin console",
+        permissions: &["users:read", "admin:read", "tenants:read"],
+        age_days: 300,
+    },
     // Created for an external audit and never given to anyone (a role nobody holds).
-    RoleDef { name: "auditor", description: "External auditor: read-only access to the audit trail and reports", permissions: &["audit:read", "reports:export", "admin:read"], age_days: 95 },
+    RoleDef {
+        name: "auditor",
+        description: "External auditor: read-only access to the audit trail and reports",
+        permissions: &["audit:read", "reports:export", "admin:read"],
+        age_days: 95,
+    },
 ];
 
 /// Tenant roles shared by Acme and Acme-Holdings (same names, so users can move between them).
-fn acme_tenant_roles(with_super_admin: bool) -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
-    let mut admin = vec!["users:read", "users:write", "roles:manage", "tenants:read", "admin:read", "admin:write"];
+fn acme_tenant_roles(
+    with_super_admin: bool,
+) -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    let mut admin = vec![
+        "users:read",
+        "users:write",
+        "roles:manage",
+        "tenants:read",
+        "admin:read",
+        "admin:write",
+    ];
     if with_super_admin {
         admin.push("super_admin");
     }
     vec![
-        ("TenantAdmin", "Administers the tenant: members, roles and SSO", admin),
-        ("Editor", "Edits the tenant's documents", vec!["docs:read", "docs:write"]),
+        (
+            "TenantAdmin",
+            "Administers the tenant: members, roles and SSO",
+            admin,
+        ),
+        (
+            "Editor",
+            "Edits the tenant's documents",
+            vec!["docs:read", "docs:write"],
+        ),
         ("Viewer", "Reads the tenant's documents", vec!["docs:read"]),
         // Nobody holds it: defined for a billing portal that has not launched.
-        ("BillingViewer", "Views the tenant's invoices", vec!["invoices:read", "reports:export"]),
+        (
+            "BillingViewer",
+            "Views the tenant's invoices",
+            vec!["invoices:read", "reports:export"],
+        ),
     ]
 }
 
@@ -96,18 +177,35 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
                 continue;
             }
             let id = format!("P-{}", name.replace(':', "-"));
-            let doc = json!({"id": id, "name": name, "description": description, "systemDefault": false});
+            let doc =
+                json!({"id": id, "name": name, "description": description, "systemDefault": false});
             s.put(project, "permissions", &id, &doc)?;
         }
     }
 
     for project in [&prod, &staging] {
         for r in PROJECT_ROLES {
-            put_role(s, project, "", r.name, r.description, r.permissions, now - r.age_days * day)?;
+            put_role(
+                s,
+                project,
+                "",
+                r.name,
+                r.description,
+                r.permissions,
+                now - r.age_days * day,
+            )?;
         }
     }
     // Drift: a role that exists only in staging.
-    put_role(s, &staging, "", "qa_tester", "QA engineers testing flows in staging", &["docs:read", "docs:write", "users:read"], now - 40 * day)?;
+    put_role(
+        s,
+        &staging,
+        "",
+        "qa_tester",
+        "QA engineers testing flows in staging",
+        &["docs:read", "docs:write", "users:read"],
+        now - 40 * day,
+    )?;
 
     // Tenant roles (prod). Globex deliberately has none.
     for (tenant, super_admin, age) in [("T-acme", false, 400), ("T-acme-holdings", true, 200)] {
@@ -115,15 +213,43 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
             put_role(s, &prod, tenant, name, description, &perms, now - age * day)?;
         }
     }
-    put_role(s, &prod, "T-stark", "TenantAdmin", "Stark Industries administrators (full access)", &["users:read", "users:write", "super_admin"], now - 150 * day)?;
+    put_role(
+        s,
+        &prod,
+        "T-stark",
+        "TenantAdmin",
+        "Stark Industries administrators (full access)",
+        &["users:read", "users:write", "super_admin"],
+        now - 150 * day,
+    )?;
 
     // Staging: one tenant role for the staging copy of Acme.
-    put_role(s, &staging, "T-acme", "TenantAdmin", "Administers the tenant (staging)", &["users:read", "users:write", "roles:manage"], now - 60 * day)?;
+    put_role(
+        s,
+        &staging,
+        "T-acme",
+        "TenantAdmin",
+        "Administers the tenant (staging)",
+        &["users:read", "users:write", "roles:manage"],
+        now - 60 * day,
+    )?;
     Ok(())
 }
 
-fn put_role(s: &Seed, project: &str, tenant: &str, name: &str, description: &str, perms: &[&str], created: i64) -> crate::store::Result<()> {
-    let id = if tenant.is_empty() { format!("R-{name}") } else { format!("R-{tenant}-{name}") };
+fn put_role(
+    s: &Seed,
+    project: &str,
+    tenant: &str,
+    name: &str,
+    description: &str,
+    perms: &[&str],
+    created: i64,
+) -> crate::store::Result<()> {
+    let id = if tenant.is_empty() {
+        format!("R-{name}")
+    } else {
+        format!("R-{tenant}-{name}")
+    };
     let doc = json!({
         "id": id,
         "name": name,

@@ -26,17 +26,116 @@ struct TenantPlan {
 }
 
 const PLANS: &[TenantPlan] = &[
-    TenantPlan { id: "T-acme", auth_type: "saml", enforce_sso: false, sso_ids: &["sso-acme-okta"], plan: Some("enterprise"), region: Some("us"), default_roles: &["Viewer"], age_days: 400 },
-    TenantPlan { id: "T-acme-holdings", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("enterprise"), region: Some("us"), default_roles: &["Viewer"], age_days: 200 },
-    TenantPlan { id: "T-acme-corp", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("pro"), region: Some("eu"), default_roles: &[], age_days: 330 },
-    TenantPlan { id: "T-acme-inc", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("free"), region: None, default_roles: &[], age_days: 45 },
-    TenantPlan { id: "T-globex", auth_type: "saml", enforce_sso: true, sso_ids: &["sso-globex-adfs"], plan: Some("enterprise"), region: Some("eu"), default_roles: &["viewer"], age_days: 380 },
-    TenantPlan { id: "T-initech", auth_type: "oidc", enforce_sso: false, sso_ids: &["sso-initech-google"], plan: Some("pro"), region: Some("us"), default_roles: &[], age_days: 300 },
-    TenantPlan { id: "T-umbrella", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: None, region: None, default_roles: &[], age_days: 260 },
-    TenantPlan { id: "T-hooli", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("free"), region: Some("us"), default_roles: &["member"], age_days: 120 },
-    TenantPlan { id: "T-stark", auth_type: "saml", enforce_sso: false, sso_ids: &["sso-stark-okta", "sso-stark-entra"], plan: Some("enterprise"), region: Some("us"), default_roles: &[], age_days: 150 },
-    TenantPlan { id: "T-wayne", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("pro"), region: Some("us"), default_roles: &[], age_days: 90 },
-    TenantPlan { id: "T-empty", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("free"), region: None, default_roles: &[], age_days: 20 },
+    TenantPlan {
+        id: "T-acme",
+        auth_type: "saml",
+        enforce_sso: false,
+        sso_ids: &["sso-acme-okta"],
+        plan: Some("enterprise"),
+        region: Some("us"),
+        default_roles: &["Viewer"],
+        age_days: 400,
+    },
+    TenantPlan {
+        id: "T-acme-holdings",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("enterprise"),
+        region: Some("us"),
+        default_roles: &["Viewer"],
+        age_days: 200,
+    },
+    TenantPlan {
+        id: "T-acme-corp",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("pro"),
+        region: Some("eu"),
+        default_roles: &[],
+        age_days: 330,
+    },
+    TenantPlan {
+        id: "T-acme-inc",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("free"),
+        region: None,
+        default_roles: &[],
+        age_days: 45,
+    },
+    TenantPlan {
+        id: "T-globex",
+        auth_type: "saml",
+        enforce_sso: true,
+        sso_ids: &["sso-globex-adfs"],
+        plan: Some("enterprise"),
+        region: Some("eu"),
+        default_roles: &["viewer"],
+        age_days: 380,
+    },
+    TenantPlan {
+        id: "T-initech",
+        auth_type: "oidc",
+        enforce_sso: false,
+        sso_ids: &["sso-initech-google"],
+        plan: Some("pro"),
+        region: Some("us"),
+        default_roles: &[],
+        age_days: 300,
+    },
+    TenantPlan {
+        id: "T-umbrella",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: None,
+        region: None,
+        default_roles: &[],
+        age_days: 260,
+    },
+    TenantPlan {
+        id: "T-hooli",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("free"),
+        region: Some("us"),
+        default_roles: &["member"],
+        age_days: 120,
+    },
+    TenantPlan {
+        id: "T-stark",
+        auth_type: "saml",
+        enforce_sso: false,
+        sso_ids: &["sso-stark-okta", "sso-stark-entra"],
+        plan: Some("enterprise"),
+        region: Some("us"),
+        default_roles: &[],
+        age_days: 150,
+    },
+    TenantPlan {
+        id: "T-wayne",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("pro"),
+        region: Some("us"),
+        default_roles: &[],
+        age_days: 90,
+    },
+    TenantPlan {
+        id: "T-empty",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("free"),
+        region: None,
+        default_roles: &[],
+        age_days: 20,
+    },
 ];
 
 /// Tenant custom-attribute definitions (G12). `plan` must exist so writes can set it.
@@ -139,8 +238,16 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     }
 
     for t in TENANTS {
-        let plan = PLANS.iter().find(|p| p.id == t.id).expect("every cast tenant has a demo plan");
-        s.put(&prod, "tenants", t.id, &tenant_doc(t.id, t.name, t.domain, plan, now - plan.age_days * day))?;
+        let plan = PLANS
+            .iter()
+            .find(|p| p.id == t.id)
+            .expect("every cast tenant has a demo plan");
+        s.put(
+            &prod,
+            "tenants",
+            t.id,
+            &tenant_doc(t.id, t.name, t.domain, plan, now - plan.age_days * day),
+        )?;
         s.put(&prod, "tenant_settings", t.id, &settings_for(t.id))?;
     }
 
@@ -159,15 +266,48 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
     )?;
 
     // Staging: a copy of Acme without SSO, and a sandbox tenant that exists only there.
-    let acme = PLANS.iter().find(|p| p.id == "T-acme").expect("Acme has a plan");
+    let acme = PLANS
+        .iter()
+        .find(|p| p.id == "T-acme")
+        .expect("Acme has a plan");
     let mut acme_staging = tenant_doc("T-acme", "Acme", "acme.com", acme, now - 60 * day);
     acme_staging["authType"] = json!("none");
     acme_staging["ssoIds"] = json!([]);
     acme_staging["domains"] = json!([]);
     s.put(&staging, "tenants", "T-acme", &acme_staging)?;
-    s.put(&staging, "tenant_settings", "T-acme", &settings_for("T-default"))?;
-    let sandbox = TenantPlan { id: "T-qa-sandbox", auth_type: "none", enforce_sso: false, sso_ids: &[], plan: Some("free"), region: None, default_roles: &[], age_days: 30 };
-    s.put(&staging, "tenants", "T-qa-sandbox", &tenant_doc("T-qa-sandbox", "QA Sandbox", "qa-sandbox.example", &sandbox, now - 30 * day))?;
-    s.put(&staging, "tenant_settings", "T-qa-sandbox", &settings_for("T-default"))?;
+    s.put(
+        &staging,
+        "tenant_settings",
+        "T-acme",
+        &settings_for("T-default"),
+    )?;
+    let sandbox = TenantPlan {
+        id: "T-qa-sandbox",
+        auth_type: "none",
+        enforce_sso: false,
+        sso_ids: &[],
+        plan: Some("free"),
+        region: None,
+        default_roles: &[],
+        age_days: 30,
+    };
+    s.put(
+        &staging,
+        "tenants",
+        "T-qa-sandbox",
+        &tenant_doc(
+            "T-qa-sandbox",
+            "QA Sandbox",
+            "qa-sandbox.example",
+            &sandbox,
+            now - 30 * day,
+        ),
+    )?;
+    s.put(
+        &staging,
+        "tenant_settings",
+        "T-qa-sandbox",
+        &settings_for("T-default"),
+    )?;
     Ok(())
 }

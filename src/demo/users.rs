@@ -53,7 +53,10 @@ fn windows(now: i64) -> Windows {
     let last_month = days_from_civil(py, pm, 1) * DAY;
     // March of this year, or of last year while this year's March has not begun.
     let my = if m >= 4 { y } else { y - 1 };
-    let march = (days_from_civil(my, 3, 1) * DAY, (days_from_civil(my, 4, 1) * DAY).min(now - DAY));
+    let march = (
+        days_from_civil(my, 3, 1) * DAY,
+        (days_from_civil(my, 4, 1) * DAY).min(now - DAY),
+    );
     Windows {
         now,
         last_30_days: (now - 30 * DAY, now - 3600),
@@ -64,14 +67,42 @@ fn windows(now: i64) -> Windows {
 }
 
 const GIVEN: &[&str] = &[
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Lucas", "Mia", "Ethan", "Amara", "Kenji", "Priya", "Diego", "Fatima",
-    "Jonas", "Chloe", "Omar", "Hana", "Viktor", "Isla", "Ravi", "Zoe", "Tomas", "Leila", "Samuel", "Yuki", "Nadia", "Felix", "Grace",
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Lucas", "Mia", "Ethan", "Amara",
+    "Kenji", "Priya", "Diego", "Fatima", "Jonas", "Chloe", "Omar", "Hana", "Viktor", "Isla",
+    "Ravi", "Zoe", "Tomas", "Leila", "Samuel", "Yuki", "Nadia", "Felix", "Grace",
 ];
 const FAMILY: &[&str] = &[
-    "Smith", "Garcia", "Chen", "Müller", "Okafor", "Rossi", "Novak", "Kim", "Silva", "Johansson", "Patel", "Dubois", "Nakamura",
-    "Kowalski", "Haddad", "O'Brien", "Singh", "Lopez", "Andersen", "Ivanova",
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Müller",
+    "Okafor",
+    "Rossi",
+    "Novak",
+    "Kim",
+    "Silva",
+    "Johansson",
+    "Patel",
+    "Dubois",
+    "Nakamura",
+    "Kowalski",
+    "Haddad",
+    "O'Brien",
+    "Singh",
+    "Lopez",
+    "Andersen",
+    "Ivanova",
 ];
-const DEPARTMENTS: &[&str] = &["Engineering", "Sales", "Marketing", "Support", "Finance", "Operations", "HR", "IT"];
+const DEPARTMENTS: &[&str] = &[
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Support",
+    "Finance",
+    "Operations",
+    "HR",
+    "IT",
+];
 
 /// Tenant shares of the baseline users (index into TENANTS, weight); the rest have no tenant.
 /// Sizes differ by an order of magnitude, and "Vandelay Imports" (T-empty) stays empty.
@@ -89,16 +120,34 @@ const TENANT_WEIGHTS: &[(&str, u32)] = &[
 ];
 
 fn tenant_name(id: &str) -> &'static str {
-    TENANTS.iter().find(|t| t.id == id).map(|t| t.name).unwrap_or("")
+    TENANTS
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| t.name)
+        .unwrap_or("")
 }
 
 fn between(s: &mut Seed, (lo, hi): (i64, i64)) -> i64 {
-    if hi <= lo { lo } else { s.rng.random_range(lo..hi) }
+    if hi <= lo {
+        lo
+    } else {
+        s.rng.random_range(lo..hi)
+    }
 }
 
 /// A user document with every flag present, so all users share one shape.
 #[allow(clippy::too_many_arguments)]
-fn user(id: &str, login: &str, name: &str, email: Option<&str>, created: i64, status: &str, roles: &[&str], tenants: Vec<Value>, attrs: Value) -> Value {
+fn user(
+    id: &str,
+    login: &str,
+    name: &str,
+    email: Option<&str>,
+    created: i64,
+    status: &str,
+    roles: &[&str],
+    tenants: Vec<Value>,
+    attrs: Value,
+) -> Value {
     let mut parts = name.splitn(2, ' ');
     let given = parts.next().unwrap_or_default();
     let family = parts.next().unwrap_or_default();
@@ -157,20 +206,45 @@ fn attribute_definitions() -> Vec<Value> {
 /// The named cast of `cast::PEOPLE`, plus Carol (an Acme member without any role).
 fn named(w: &Windows) -> Vec<Value> {
     let now = w.now;
-    let person = |id: &str| PEOPLE.iter().find(|p| p.user_id == id).expect("cast member");
+    let person = |id: &str| {
+        PEOPLE
+            .iter()
+            .find(|p| p.user_id == id)
+            .expect("cast member")
+    };
     let mut out = Vec::new();
 
     let p = person("U-jane");
-    let mut jane = user(p.user_id, p.login_id, p.name, Some(p.login_id), now - 210 * DAY, "enabled", &["member"], vec![],
-        json!({"onboardingCompleted": false, "employmentType": "employee", "department": "Marketing"}));
+    let mut jane = user(
+        p.user_id,
+        p.login_id,
+        p.name,
+        Some(p.login_id),
+        now - 210 * DAY,
+        "enabled",
+        &["member"],
+        vec![],
+        json!({"onboardingCompleted": false, "employmentType": "employee", "department": "Marketing"}),
+    );
     sign_up(&mut jane, "magiclink");
     out.push(jane);
 
     let p = person("U-alice");
     let joined = now - 380 * DAY;
-    let mut alice = user(p.user_id, p.login_id, p.name, Some(p.login_id), joined, "enabled", &["admin", "editor"],
-        vec![membership("T-acme", &["TenantAdmin", "Editor"], joined), membership("T-acme-holdings", &["TenantAdmin"], now - 120 * DAY)],
-        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "Engineering"}));
+    let mut alice = user(
+        p.user_id,
+        p.login_id,
+        p.name,
+        Some(p.login_id),
+        joined,
+        "enabled",
+        &["admin", "editor"],
+        vec![
+            membership("T-acme", &["TenantAdmin", "Editor"], joined),
+            membership("T-acme-holdings", &["TenantAdmin"], now - 120 * DAY),
+        ],
+        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "Engineering"}),
+    );
     sign_up(&mut alice, "password");
     alice["TOTP"] = json!(true);
     alice["phone"] = json!("+14155550101");
@@ -179,29 +253,61 @@ fn named(w: &Windows) -> Vec<Value> {
     out.push(alice);
 
     let p = person("U-bob");
-    let mut bob = user(p.user_id, p.login_id, p.name, Some(p.login_id), now - 300 * DAY, "enabled", &["member"],
+    let mut bob = user(
+        p.user_id,
+        p.login_id,
+        p.name,
+        Some(p.login_id),
+        now - 300 * DAY,
+        "enabled",
+        &["member"],
         vec![membership("T-acme", &["Editor", "Viewer"], now - 300 * DAY)],
-        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "Finance"}));
+        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "Finance"}),
+    );
     sign_up(&mut bob, "password");
     out.push(bob);
 
     let p = person("U-abc123");
-    let mut chris = user(p.user_id, p.login_id, p.name, Some("chris.abbott@example.com"), now - 330 * DAY, "enabled", &["member"],
+    let mut chris = user(
+        p.user_id,
+        p.login_id,
+        p.name,
+        Some("chris.abbott@example.com"),
+        now - 330 * DAY,
+        "enabled",
+        &["member"],
         vec![membership("T-hooli", &["Viewer"], now - 330 * DAY)],
-        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "Support"}));
+        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "Support"}),
+    );
     sign_up(&mut chris, "passkey");
     chris["modifiedTime"] = json!(now - 2 * DAY);
     out.push(chris);
 
     let p = person("U-qa");
-    let mut qa = user(p.user_id, p.login_id, p.name, Some(p.login_id), now - 20 * DAY, "enabled", &["member"], vec![],
-        json!({"onboardingCompleted": false, "employmentType": "employee", "department": "Engineering"}));
+    let mut qa = user(
+        p.user_id,
+        p.login_id,
+        p.name,
+        Some(p.login_id),
+        now - 20 * DAY,
+        "enabled",
+        &["member"],
+        vec![],
+        json!({"onboardingCompleted": false, "employmentType": "employee", "department": "Engineering"}),
+    );
     qa["test"] = json!(true);
     sign_up(&mut qa, "otp");
     out.push(qa);
 
     let p = person("U-admin");
-    let mut admin = user(p.user_id, p.login_id, p.name, Some(p.login_id), now - 390 * DAY, "enabled", &["admin", "super_admin_role"],
+    let mut admin = user(
+        p.user_id,
+        p.login_id,
+        p.name,
+        Some(p.login_id),
+        now - 390 * DAY,
+        "enabled",
+        &["admin", "super_admin_role"],
         // TenantAdmin grants super_admin in Stark Industries and Acme-Holdings: with the project
         // role, three paths to the same power (the privileged-access review finds them).
         vec![
@@ -209,14 +315,23 @@ fn named(w: &Windows) -> Vec<Value> {
             membership("T-stark", &["TenantAdmin"], now - 150 * DAY),
             membership("T-acme-holdings", &["TenantAdmin"], now - 100 * DAY),
         ],
-        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "IT"}));
+        json!({"onboardingCompleted": true, "employmentType": "employee", "department": "IT"}),
+    );
     sign_up(&mut admin, "password");
     admin["TOTP"] = json!(true);
     out.push(admin);
 
-    let mut carol = user("U-carol", "carol@acme.com", "Carol Chen", Some("carol@acme.com"), now - 45 * DAY, "enabled", &[],
+    let mut carol = user(
+        "U-carol",
+        "carol@acme.com",
+        "Carol Chen",
+        Some("carol@acme.com"),
+        now - 45 * DAY,
+        "enabled",
+        &[],
         vec![membership("T-acme", &[], now - 45 * DAY)],
-        json!({"onboardingCompleted": false, "employmentType": "employee", "department": "Sales"}));
+        json!({"onboardingCompleted": false, "employmentType": "employee", "department": "Sales"}),
+    );
     sign_up(&mut carol, "sso");
     out.push(carol);
     out
@@ -225,17 +340,40 @@ fn named(w: &Windows) -> Vec<Value> {
 /// Test users next to the named QA user: `qa_…` and `test_…` login IDs.
 fn test_users(now: i64) -> Vec<Value> {
     let mut out = Vec::new();
-    for (i, login) in ["qa_checkout_01@example.com", "qa_checkout_02@example.com", "qa_sso_03@example.com", "test_signup_01@example.com",
-        "test_signup_02@example.com", "test_passkey_03@example.com", "test_mfa_04@example.com"]
-        .iter()
-        .enumerate()
+    for (i, login) in [
+        "qa_checkout_01@example.com",
+        "qa_checkout_02@example.com",
+        "qa_sso_03@example.com",
+        "test_signup_01@example.com",
+        "test_signup_02@example.com",
+        "test_passkey_03@example.com",
+        "test_mfa_04@example.com",
+    ]
+    .iter()
+    .enumerate()
     {
         let id = format!("U-t{:02}", i + 1);
         let created = now - (3 + 4 * i as i64) * DAY;
-        let mut u = user(&id, login, &format!("Test User{:02}", i + 1), Some(login), created, "enabled", &["member"], vec![],
-            json!({"onboardingCompleted": false, "employmentType": "employee"}));
+        let mut u = user(
+            &id,
+            login,
+            &format!("Test User{:02}", i + 1),
+            Some(login),
+            created,
+            "enabled",
+            &["member"],
+            vec![],
+            json!({"onboardingCompleted": false, "employmentType": "employee"}),
+        );
         u["test"] = json!(true);
-        sign_up(&mut u, if login.contains("passkey") { "passkey" } else { "otp" });
+        sign_up(
+            &mut u,
+            if login.contains("passkey") {
+                "passkey"
+            } else {
+                "otp"
+            },
+        );
         if i % 2 == 0 {
             u["phone"] = json!(format!("+1555010{:04}", i));
         }
@@ -266,20 +404,36 @@ fn baseline(s: &mut Seed, w: &Windows, i: usize) -> Value {
         _ => between(s, w.thirteen_months),
     };
     match tenant {
-        Some("T-globex") if s.rng.random_range(0..2u32) == 0 => created = between(s, w.last_30_days),
-        Some("T-initech") | Some("T-wayne") => created = created.min(w.now - 150 * DAY - s.rng.random_range(0..90) * DAY),
+        Some("T-globex") if s.rng.random_range(0..2u32) == 0 => {
+            created = between(s, w.last_30_days)
+        }
+        Some("T-initech") | Some("T-wayne") => {
+            created = created.min(w.now - 150 * DAY - s.rng.random_range(0..90) * DAY)
+        }
         _ => {}
     }
     let in_march = created >= w.march.0 && created < w.march.1;
     let age_days = (w.now - created) / DAY;
 
     let roll = s.rng.random_range(0..100u32);
-    let status = if roll < 2 { "invited" } else if roll < if in_march { 27 } else { 9 } { "disabled" } else { "enabled" };
+    let status = if roll < 2 {
+        "invited"
+    } else if roll < if in_march { 27 } else { 9 } {
+        "disabled"
+    } else {
+        "enabled"
+    };
 
     let given = GIVEN[s.rng.random_range(0..GIVEN.len())];
     let family = FAMILY[s.rng.random_range(0..FAMILY.len())];
     let contractor = s.rng.random_range(0..100u32) < 15;
-    let onboarded_pct = if w.last_month.0 <= created && created < w.last_month.1 { 55 } else if age_days < 14 { 30 } else { 80 };
+    let onboarded_pct = if w.last_month.0 <= created && created < w.last_month.1 {
+        55
+    } else if age_days < 14 {
+        30
+    } else {
+        80
+    };
     let onboarded = s.rng.random_range(0..100u32) < onboarded_pct;
     let department = DEPARTMENTS[s.rng.random_range(0..DEPARTMENTS.len())];
 
@@ -314,13 +468,30 @@ fn baseline(s: &mut Seed, w: &Windows, i: usize) -> Value {
         None => vec![],
     };
     let attrs = json!({"onboardingCompleted": onboarded, "employmentType": if contractor { "contractor" } else { "employee" }, "department": department});
-    let mut u = user(&id, &login, &format!("{given} {family}"), Some(&login), created, status, &roles, tenants, attrs);
+    let mut u = user(
+        &id,
+        &login,
+        &format!("{given} {family}"),
+        Some(&login),
+        created,
+        status,
+        &roles,
+        tenants,
+        attrs,
+    );
 
     if status != "invited" {
         // Passkey sign-ups grow over the last 90 days; SSO is for users of SSO tenants.
-        let passkey_pct = if age_days < 90 { 5 + (25 * (90 - age_days) / 90) as u32 } else { 3 };
+        let passkey_pct = if age_days < 90 {
+            5 + (25 * (90 - age_days) / 90) as u32
+        } else {
+            3
+        };
         let m = s.rng.random_range(0..100u32);
-        let sso_tenant = matches!(tenant, Some("T-acme") | Some("T-globex") | Some("T-initech") | Some("T-umbrella"));
+        let sso_tenant = matches!(
+            tenant,
+            Some("T-acme") | Some("T-globex") | Some("T-initech") | Some("T-umbrella")
+        );
         let method = if m < passkey_pct {
             "passkey"
         } else {
@@ -404,13 +575,19 @@ pub fn seed(s: &mut Seed) -> crate::store::Result<()> {
 
     // Staging: a handful of the same people and test users, with the same IDs.
     // Staging defines only TenantAdmin in Acme, so the copies keep just that.
-    for u in cast_users.iter().filter(|u| ["U-jane", "U-alice", "U-bob", "U-qa", "U-admin"].contains(&u["userId"].as_str().unwrap_or(""))) {
+    for u in cast_users.iter().filter(|u| {
+        ["U-jane", "U-alice", "U-bob", "U-qa", "U-admin"]
+            .contains(&u["userId"].as_str().unwrap_or(""))
+    }) {
         let mut copy = u.clone();
         let tenants: Vec<Value> = docs_of(&copy["userTenants"])
             .into_iter()
             .filter(|t| t["tenantId"] == "T-acme")
             .map(|mut t| {
-                let keep: Vec<Value> = docs_of(&t["roleNames"]).into_iter().filter(|r| r == "TenantAdmin").collect();
+                let keep: Vec<Value> = docs_of(&t["roleNames"])
+                    .into_iter()
+                    .filter(|r| r == "TenantAdmin")
+                    .collect();
                 t["roleNames"] = json!(keep);
                 t
             })

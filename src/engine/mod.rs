@@ -48,12 +48,19 @@ impl Ctx {
     /// Stores a document with the keys its collection declares.
     pub fn put(&self, coll: &str, id: &str, doc: &Value) -> Result<(), ApiError> {
         let pid = self.project_id()?;
-        self.db().docs().put(pid, coll, id, doc, self.now_secs(), indexed_paths(coll))?;
+        self.db()
+            .docs()
+            .put(pid, coll, id, doc, self.now_secs(), indexed_paths(coll))?;
         Ok(())
     }
 
     /// The first document whose key `path` equals `value`.
-    pub fn find(&self, coll: &str, path: &str, value: &Value) -> Result<Option<(String, Value)>, ApiError> {
+    pub fn find(
+        &self,
+        coll: &str,
+        path: &str,
+        value: &Value,
+    ) -> Result<Option<(String, Value)>, ApiError> {
         let pid = self.project_id()?;
         for id in self.db().docs().ids_by_key(pid, coll, path, value)? {
             if let Some(doc) = self.db().docs().get(pid, coll, &id)? {
@@ -76,7 +83,11 @@ pub fn ensure_indexes(conn: &dyn Db) -> crate::store::Result<usize> {
         .collect();
     colls.sort();
     colls.dedup();
-    crate::store::in_tx(conn, |c| colls.iter().try_fold(0, |n, coll| Ok(n + c.docs().ensure_index(coll, indexed_paths(coll))?)))
+    crate::store::in_tx(conn, |c| {
+        colls.iter().try_fold(0, |n, coll| {
+            Ok(n + c.docs().ensure_index(coll, indexed_paths(coll))?)
+        })
+    })
 }
 
 /// Paths indexed in `doc_keys` for a collection: every key, unique field and equality filter
@@ -90,16 +101,25 @@ pub fn indexed_paths(coll: &str) -> &'static [String] {
                 let set = m.entry(v.collection.to_owned()).or_default();
                 set.extend(v.key.iter().map(|(_, f)| (*f).to_owned()));
                 set.extend(v.unique.iter().map(|f| (*f).to_owned()));
-                set.extend(v.filters.iter().filter(|f| f.op.indexed()).map(|f| f.field.to_owned()));
+                set.extend(
+                    v.filters
+                        .iter()
+                        .filter(|f| f.op.indexed())
+                        .map(|f| f.field.to_owned()),
+                );
                 if let Some(id) = v.id_field {
                     set.insert(id.to_owned());
                 }
             }
         }
         for (coll, paths) in handlers::extra_keys() {
-            m.entry((*coll).to_owned()).or_default().extend(paths.iter().map(|p| (*p).to_owned()));
+            m.entry((*coll).to_owned())
+                .or_default()
+                .extend(paths.iter().map(|p| (*p).to_owned()));
         }
-        m.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect()
+        m.into_iter()
+            .map(|(k, v)| (k, v.into_iter().collect()))
+            .collect()
     });
     map.get(coll).map(Vec::as_slice).unwrap_or(&[])
 }

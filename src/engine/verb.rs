@@ -112,7 +112,13 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
         }
         Verb::List => {
             let pid = ctx.project_id()?.to_owned();
-            let all: Vec<Value> = ctx.db().docs().scan(&pid, def.collection)?.into_iter().map(|(_, d)| d).collect();
+            let all: Vec<Value> = ctx
+                .db()
+                .docs()
+                .scan(&pid, def.collection)?
+                .into_iter()
+                .map(|(_, d)| d)
+                .collect();
             Ok(wrap_list(def, all.len(), all))
         }
         Verb::Search => search(def, ctx, &args),
@@ -121,7 +127,11 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
             Ok(created_result(def, &id, doc))
         }
         Verb::BatchCreate => {
-            let items = args.get(def.items.unwrap_or_default()).and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = args
+                .get(def.items.unwrap_or_default())
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let mut out = Vec::new();
             for item in items {
                 out.push(create_one(def, ctx, &item)?.1);
@@ -135,7 +145,9 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
                 None => args.clone(),
             };
             let key_inputs: Vec<&str> = def.key.iter().map(|(i, _)| *i).collect();
-            let obj = doc.as_object_mut().ok_or_else(|| ApiError::internal("stored document is not an object"))?;
+            let obj = doc
+                .as_object_mut()
+                .ok_or_else(|| ApiError::internal("stored document is not an object"))?;
             if def.verb == Verb::Update && !def.fields.is_empty() {
                 for f in def.fields {
                     match src.get(*f) {
@@ -145,7 +157,10 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
                 }
             } else if let Some(m) = src.as_object() {
                 for (k, v) in m {
-                    if key_inputs.contains(&k.as_str()) || def.omit.contains(&k.as_str()) || v.is_null() {
+                    if key_inputs.contains(&k.as_str())
+                        || def.omit.contains(&k.as_str())
+                        || v.is_null()
+                    {
                         continue;
                     }
                     obj.insert(k.clone(), v.clone());
@@ -174,10 +189,21 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
         }
         Verb::BatchDelete => {
             let pid = ctx.project_id()?.to_owned();
-            let ids = args.get(def.items.unwrap_or_default()).and_then(Value::as_array).cloned().unwrap_or_default();
-            let field = def.id_field.or(def.key.first().map(|(_, f)| *f)).unwrap_or("id");
+            let ids = args
+                .get(def.items.unwrap_or_default())
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let field = def
+                .id_field
+                .or(def.key.first().map(|(_, f)| *f))
+                .unwrap_or("id");
             for v in ids {
-                for id in ctx.db().docs().ids_by_key(&pid, def.collection, field, &v)? {
+                for id in ctx
+                    .db()
+                    .docs()
+                    .ids_by_key(&pid, def.collection, field, &v)?
+                {
                     ctx.db().docs().delete(&pid, def.collection, &id)?;
                 }
             }
@@ -187,7 +213,11 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
             let pid = ctx.project_id()?.to_owned();
             let mut n = 0;
             for (id, doc) in ctx.db().docs().scan(&pid, def.collection)? {
-                if def.set.iter().all(|(k, v)| doc.get(*k) == Some(&parse_const(v))) {
+                if def
+                    .set
+                    .iter()
+                    .all(|(k, v)| doc.get(*k) == Some(&parse_const(v)))
+                {
                     ctx.db().docs().delete(&pid, def.collection, &id)?;
                     n += 1;
                 }
@@ -213,12 +243,18 @@ fn locate(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<(String, Value), Api
         if let Some(v) = present(args.get(*input)) {
             return match ctx.find(def.collection, field, v)? {
                 Some(found) => Ok(found),
-                None => Err(not_found(def, format!("no {} with {input} {v}", singular(def.collection)))),
+                None => Err(not_found(
+                    def,
+                    format!("no {} with {input} {v}", singular(def.collection)),
+                )),
             };
         }
     }
     let names: Vec<&str> = def.key.iter().map(|(i, _)| *i).collect();
-    Err(ApiError::missing(format!("one of {} is required", names.join(", "))))
+    Err(ApiError::missing(format!(
+        "one of {} is required",
+        names.join(", ")
+    )))
 }
 
 fn singular(coll: &str) -> &str {
@@ -232,7 +268,13 @@ fn check_unique(def: &VerbDef, ctx: &Ctx, id: &str, doc: &Value) -> Result<(), A
             let others = ctx.db().docs().ids_by_key(pid, def.collection, path, v)?;
             if others.iter().any(|o| o != id) {
                 let (code, msg) = def.conflict.unwrap_or(("E011004", "already exists"));
-                return Err(ApiError::conflict(code, format!("{msg}: {path} {v} is already used by another {}", singular(def.collection))));
+                return Err(ApiError::conflict(
+                    code,
+                    format!(
+                        "{msg}: {path} {v} is already used by another {}",
+                        singular(def.collection)
+                    ),
+                ));
             }
         }
     }
@@ -256,7 +298,11 @@ fn create_one(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<(String, Value),
         obj.insert((*k).to_owned(), parse_const(v));
     }
     let id_field = def.id_field.unwrap_or("id");
-    let given = def.id_input.and_then(|i| present(args.get(i))).and_then(Value::as_str).map(str::to_owned);
+    let given = def
+        .id_input
+        .and_then(|i| present(args.get(i)))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let id = given.unwrap_or_else(|| new_id(def.id_prefix));
     if let Some(i) = def.id_input {
         if i != id_field {
@@ -274,7 +320,10 @@ fn create_one(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<(String, Value),
     let pid = ctx.project_id()?;
     if ctx.db().docs().get(pid, def.collection, &id)?.is_some() {
         let (code, msg) = def.conflict.unwrap_or(("E011004", "already exists"));
-        return Err(ApiError::conflict(code, format!("{msg}: {id_field} {id} is already used")));
+        return Err(ApiError::conflict(
+            code,
+            format!("{msg}: {id_field} {id} is already used"),
+        ));
     }
     check_unique(def, ctx, &id, &doc)?;
     ctx.put(def.collection, &id, &doc)?;
@@ -326,24 +375,49 @@ fn search(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
     let mut constraints = Vec::new();
     let mut rest = Vec::new();
     for f in def.filters {
-        let Some(v) = present(args.get(f.input)) else { continue };
+        let Some(v) = present(args.get(f.input)) else {
+            continue;
+        };
         if f.op.indexed() {
-            constraints.push((f.field.to_owned(), input_values(v).into_iter().filter_map(docs::key_text).collect()));
+            constraints.push((
+                f.field.to_owned(),
+                input_values(v)
+                    .into_iter()
+                    .filter_map(docs::key_text)
+                    .collect(),
+            ));
         } else {
             rest.push((f, v));
         }
     }
-    let mut found: Vec<Value> = ctx.db().docs().select(&pid, def.collection, &constraints)?
+    let mut found: Vec<Value> = ctx
+        .db()
+        .docs()
+        .select(&pid, def.collection, &constraints)?
         .into_iter()
         .map(|(_, d)| d)
         .filter(|d| rest.iter().all(|(f, v)| matches(f, v, d)))
         .collect();
     sort(def, args, &mut found);
     let total = found.len();
-    let limit = def.limit_input.and_then(|l| args.get(l)).and_then(Value::as_i64).filter(|l| *l > 0).unwrap_or(def.limit_default) as usize;
-    let page = def.page_input.and_then(|p| args.get(p)).and_then(Value::as_i64).unwrap_or(0).max(0) as usize;
+    let limit = def
+        .limit_input
+        .and_then(|l| args.get(l))
+        .and_then(Value::as_i64)
+        .filter(|l| *l > 0)
+        .unwrap_or(def.limit_default) as usize;
+    let page = def
+        .page_input
+        .and_then(|p| args.get(p))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        .max(0) as usize;
     let items: Vec<Value> = if def.page_input.is_some() || def.limit_input.is_some() {
-        found.into_iter().skip(page.saturating_mul(limit)).take(limit).collect()
+        found
+            .into_iter()
+            .skip(page.saturating_mul(limit))
+            .take(limit)
+            .collect()
     } else {
         found
     };
@@ -353,7 +427,9 @@ fn search(def: &VerbDef, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
 fn matches(f: &Filter, input: &Value, doc: &Value) -> bool {
     match f.op {
         FilterOp::Text => {
-            let Some(needle) = input.as_str().map(str::to_lowercase) else { return true };
+            let Some(needle) = input.as_str().map(str::to_lowercase) else {
+                return true;
+            };
             f.fields.iter().any(|p| {
                 docs::extract(doc, p).iter().any(|v| match v {
                     Value::String(s) => s.to_lowercase().contains(&needle),
@@ -362,21 +438,44 @@ fn matches(f: &Filter, input: &Value, doc: &Value) -> bool {
             })
         }
         FilterOp::Gte | FilterOp::Lte => {
-            let Some(bound) = as_f64(input).map(|b| b * f.scale) else { return true };
-            docs::extract(doc, f.field).iter().filter_map(|v| as_f64(v)).any(|x| if f.op == FilterOp::Gte { x >= bound } else { x <= bound })
+            let Some(bound) = as_f64(input).map(|b| b * f.scale) else {
+                return true;
+            };
+            docs::extract(doc, f.field)
+                .iter()
+                .filter_map(|v| as_f64(v))
+                .any(|x| {
+                    if f.op == FilterOp::Gte {
+                        x >= bound
+                    } else {
+                        x <= bound
+                    }
+                })
         }
         FilterOp::Prefix => {
-            let Some(p) = input.as_str().map(str::to_lowercase) else { return true };
-            docs::extract(doc, f.field).iter().any(|v| v.as_str().is_some_and(|s| s.to_lowercase().starts_with(&p)))
+            let Some(p) = input.as_str().map(str::to_lowercase) else {
+                return true;
+            };
+            docs::extract(doc, f.field)
+                .iter()
+                .any(|v| v.as_str().is_some_and(|s| s.to_lowercase().starts_with(&p)))
         }
         FilterOp::Exists => {
             let want = input.as_bool().unwrap_or(true);
-            let has = docs::extract(doc, f.field).iter().any(|v| !matches!(v, Value::Bool(false)) && v.as_str() != Some(""));
+            let has = docs::extract(doc, f.field)
+                .iter()
+                .any(|v| !matches!(v, Value::Bool(false)) && v.as_str() != Some(""));
             has == want
         }
         FilterOp::Eq | FilterOp::In | FilterOp::Any => {
-            let wanted: Vec<String> = input_values(input).into_iter().filter_map(docs::key_text).collect();
-            docs::extract(doc, f.field).iter().filter_map(|v| docs::key_text(v)).any(|v| wanted.contains(&v))
+            let wanted: Vec<String> = input_values(input)
+                .into_iter()
+                .filter_map(docs::key_text)
+                .collect();
+            docs::extract(doc, f.field)
+                .iter()
+                .filter_map(|v| docs::key_text(v))
+                .any(|v| wanted.contains(&v))
         }
     }
 }
@@ -389,7 +488,12 @@ fn sort(def: &VerbDef, args: &Value, items: &mut [Value]) {
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|s| Some((s.get("field")?.as_str()?.to_owned(), s.get("desc").and_then(Value::as_bool).unwrap_or(false))))
+                .filter_map(|s| {
+                    Some((
+                        s.get("field")?.as_str()?.to_owned(),
+                        s.get("desc").and_then(Value::as_bool).unwrap_or(false),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -406,7 +510,10 @@ fn sort(def: &VerbDef, args: &Value, items: &mut [Value]) {
     }
     items.sort_by(|a, b| {
         for (field, desc) in &keys {
-            let (x, y) = (docs::extract(a, field).first().map(|v| (*v).clone()), docs::extract(b, field).first().map(|v| (*v).clone()));
+            let (x, y) = (
+                docs::extract(a, field).first().map(|v| (*v).clone()),
+                docs::extract(b, field).first().map(|v| (*v).clone()),
+            );
             let ord = cmp_json(x.as_ref(), y.as_ref());
             let ord = if *desc { ord.reverse() } else { ord };
             if ord.is_ne() {
@@ -424,8 +531,14 @@ fn cmp_json(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
         (None, _) => Ordering::Less,
         (_, None) => Ordering::Greater,
         (Some(x), Some(y)) => match (as_f64(x), as_f64(y)) {
-            (Some(p), Some(q)) if x.is_number() && y.is_number() => p.partial_cmp(&q).unwrap_or(Ordering::Equal),
-            _ => x.as_str().unwrap_or_default().to_lowercase().cmp(&y.as_str().unwrap_or_default().to_lowercase()),
+            (Some(p), Some(q)) if x.is_number() && y.is_number() => {
+                p.partial_cmp(&q).unwrap_or(Ordering::Equal)
+            }
+            _ => x
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase()
+                .cmp(&y.as_str().unwrap_or_default().to_lowercase()),
         },
     }
 }

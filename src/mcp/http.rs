@@ -41,7 +41,10 @@ fn challenge(error: Option<&str>) -> Response {
         None => "Bearer realm=\"idmcp\"".to_owned(),
     };
     let mut r = (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&value).expect("ASCII header"));
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_str(&value).expect("ASCII header"),
+    );
     r
 }
 
@@ -54,11 +57,18 @@ async fn bearer_auth(State(st): State<HttpState>, mut req: Request, next: Next) 
                 .headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
                 .map(str::trim)
                 .map(str::to_owned);
             let Some(token) = token else {
-                journal::append(&st.app, &Entry::anonymous(now, "authentication").operation("missing_token")).await;
+                journal::append(
+                    &st.app,
+                    &Entry::anonymous(now, "authentication").operation("missing_token"),
+                )
+                .await;
                 return challenge(None);
             };
             let found = {
@@ -68,12 +78,17 @@ async fn bearer_auth(State(st): State<HttpState>, mut req: Request, next: Next) 
             match found {
                 Ok(Some(p)) => p,
                 Ok(None) => {
-                    journal::append(&st.app, &Entry::anonymous(now, "authentication").operation("invalid_token")).await;
+                    journal::append(
+                        &st.app,
+                        &Entry::anonymous(now, "authentication").operation("invalid_token"),
+                    )
+                    .await;
                     return challenge(Some("invalid_token"));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "token lookup failed");
-                    return (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response();
+                    return (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
+                        .into_response();
                 }
             }
         }
@@ -88,8 +103,17 @@ async fn healthz() -> &'static str {
 
 /// The allowed Host values for an address: loopback names plus the public URL's host.
 fn allowed_hosts(addr: SocketAddr, public_url: &str) -> Vec<String> {
-    let mut hosts = vec!["127.0.0.1".to_owned(), "localhost".to_owned(), "::1".to_owned(), addr.ip().to_string()];
-    if let Some(h) = public_url.split("://").nth(1).and_then(|r| r.split(['/', ':']).next()) {
+    let mut hosts = vec![
+        "127.0.0.1".to_owned(),
+        "localhost".to_owned(),
+        "::1".to_owned(),
+        addr.ip().to_string(),
+    ];
+    if let Some(h) = public_url
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split(['/', ':']).next())
+    {
         hosts.push(h.to_owned());
     }
     hosts.sort();
@@ -103,7 +127,13 @@ pub fn router(app: Arc<App>, auth: AuthMode, addr: SocketAddr, ct: CancellationT
     // Browsers on this machine (and the public URL's origin) may call /mcp; others may not.
     let mut origins: Vec<String> = hosts
         .iter()
-        .map(|h| if h.contains(':') { format!("[{h}]") } else { h.clone() })
+        .map(|h| {
+            if h.contains(':') {
+                format!("[{h}]")
+            } else {
+                h.clone()
+            }
+        })
         .flat_map(|h| [format!("http://{h}:*"), format!("https://{h}:*")])
         .collect();
     origins.push(app.config.public_url.trim_end_matches('/').to_owned());
@@ -115,11 +145,24 @@ pub fn router(app: Arc<App>, auth: AuthMode, addr: SocketAddr, ct: CancellationT
         .with_cancellation_token(ct.child_token());
     let factory_app = app.clone();
     let mcp = StreamableHttpService::new(
-        move || Ok(Server { app: factory_app.clone(), fixed_principal: None }),
+        move || {
+            Ok(Server {
+                app: factory_app.clone(),
+                fixed_principal: None,
+            })
+        },
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let state = HttpState { app: app.clone(), auth };
-    let protected = Router::new().route_service("/mcp", mcp).layer(middleware::from_fn_with_state(state, bearer_auth));
-    Router::new().route("/healthz", get(healthz)).merge(crate::web::routes(app)).merge(protected)
+    let state = HttpState {
+        app: app.clone(),
+        auth,
+    };
+    let protected = Router::new()
+        .route_service("/mcp", mcp)
+        .layer(middleware::from_fn_with_state(state, bearer_auth));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(crate::web::routes(app))
+        .merge(protected)
 }

@@ -8,8 +8,9 @@ pub mod tools;
 use std::sync::{Arc, OnceLock};
 
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -65,10 +66,17 @@ impl Server {
         if let Some(p) = &self.fixed_principal {
             return Some(p.clone());
         }
-        ctx.extensions.get::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Principal>().cloned())
+        ctx.extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<Principal>().cloned())
     }
 
-    async fn bucket_call(&self, principal: &Principal, tool: &str, args: &Map<String, Value>) -> Result<Value, Refused> {
+    async fn bucket_call(
+        &self,
+        principal: &Principal,
+        tool: &str,
+        args: &Map<String, Value>,
+    ) -> Result<Value, Refused> {
         let Some(operation) = args.get("operation").and_then(Value::as_str) else {
             return Err(Refused::Other(error_result(format!(
                 "`{tool}` needs {{\"operation\": <name>, \"args\": {{...}}}}. Operations: {}",
@@ -78,11 +86,18 @@ impl Server {
         let op_args = match args.get("args") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v @ Value::Object(_)) => v.clone(),
-            Some(other) => return Err(Refused::Other(error_result(format!("`args` must be an object with the operation's arguments, not {other}")))),
+            Some(other) => {
+                return Err(Refused::Other(error_result(format!(
+                    "`args` must be an object with the operation's arguments, not {other}"
+                ))));
+            }
         };
         match dispatch::call(&self.app, principal, tool, operation, op_args).await {
             Ok(v) => Ok(v),
-            Err(CallError::Api(e)) => Err(Refused::Other(error_result(format!("{} {}: {}", e.error_code, e.error_description, e.error_message)))),
+            Err(CallError::Api(e)) => Err(Refused::Other(error_result(format!(
+                "{} {}: {}",
+                e.error_code, e.error_description, e.error_message
+            )))),
             Err(CallError::ApprovalRequired(p)) => Err(Refused::Pending(p)),
             Err(e) => Err(Refused::Other(error_result(e.to_string()))),
         }
@@ -117,7 +132,9 @@ fn approval_result(p: &dispatch::Pending) -> CallToolResponse {
 /// call afterwards. The retry is authorised by the server-side approval, never by the echoed
 /// request state.
 fn elicit_approval(p: &dispatch::Pending) -> CallToolResponse {
-    use rmcp::model::{ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult};
+    use rmcp::model::{
+        ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult,
+    };
     let mut reqs = InputRequests::new();
     reqs.insert(
         "approval".into(),
@@ -179,7 +196,10 @@ impl Server {
         let first = approval_result(&pending);
         let modern = ctx.protocol_version().is_some_and(|v| !v.has_initialize());
         if modern {
-            let url_ok = ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.url.is_some());
+            let url_ok = ctx
+                .client_capabilities()
+                .and_then(|c| c.elicitation)
+                .is_some_and(|e| e.url.is_some());
             if !url_ok {
                 return first;
             }
@@ -193,18 +213,41 @@ impl Server {
                 return elicit_approval(&pending);
             }
             if !accepted {
-                return error_result("The user declined to open the approval page; the write did not run.");
+                return error_result(
+                    "The user declined to open the approval page; the write did not run.",
+                );
             }
         } else {
             use rmcp::service::ElicitationMode;
-            if !ctx.peer.supported_elicitation_modes().contains(&ElicitationMode::Url) {
+            if !ctx
+                .peer
+                .supported_elicitation_modes()
+                .contains(&ElicitationMode::Url)
+            {
                 return first;
             }
-            let Ok(url) = url::Url::parse(&pending.url) else { return first };
-            let message = format!("Approve this change in your browser and enter the passcode you received ({name}).");
-            match ctx.peer.elicit_url_with_timeout(message, url, pending.approval_id.clone(), Some(APPROVAL_WAIT)).await {
+            let Ok(url) = url::Url::parse(&pending.url) else {
+                return first;
+            };
+            let message = format!(
+                "Approve this change in your browser and enter the passcode you received ({name})."
+            );
+            match ctx
+                .peer
+                .elicit_url_with_timeout(
+                    message,
+                    url,
+                    pending.approval_id.clone(),
+                    Some(APPROVAL_WAIT),
+                )
+                .await
+            {
                 Ok(rmcp::model::ElicitationAction::Accept) => {}
-                Ok(_) => return error_result("The user declined to open the approval page; the write did not run."),
+                Ok(_) => {
+                    return error_result(
+                        "The user declined to open the approval page; the write did not run.",
+                    );
+                }
                 Err(_) => return first,
             }
         }
@@ -222,7 +265,10 @@ fn list_operations(args: &Map<String, Value>) -> CallToolResponse {
     let bucket = args.get("bucket").and_then(Value::as_str);
     if let Some(b) = bucket {
         if b != tools::SESSION && !catalog::bucket_tools().contains(&b) {
-            return error_result(format!("unknown bucket `{b}`; buckets: {}", catalog::bucket_tools().join(", ")));
+            return error_result(format!(
+                "unknown bucket `{b}`; buckets: {}",
+                catalog::bucket_tools().join(", ")
+            ));
         }
     }
     match args.get("operation").and_then(Value::as_str) {
@@ -232,9 +278,14 @@ fn list_operations(args: &Map<String, Value>) -> CallToolResponse {
                 None => catalog::find_any(name),
             };
             match found.as_slice() {
-                [] => error_result(format!("no operation `{name}`{}; call list_operations without arguments to see them all", bucket.map(|b| format!(" in `{b}`")).unwrap_or_default())),
+                [] => error_result(format!(
+                    "no operation `{name}`{}; call list_operations without arguments to see them all",
+                    bucket.map(|b| format!(" in `{b}`")).unwrap_or_default()
+                )),
                 [one] => ok_result(catalog::detail(*one)),
-                many => ok_result(serde_json::json!({"operations": many.iter().map(|o| catalog::detail(*o)).collect::<Vec<_>>()})),
+                many => ok_result(
+                    serde_json::json!({"operations": many.iter().map(|o| catalog::detail(*o)).collect::<Vec<_>>()}),
+                ),
             }
         }
         None => ok_result(catalog::listing(bucket)),
@@ -251,39 +302,67 @@ impl ServerHandler for Server {
             )
     }
 
-    async fn list_tools(&self, request: Option<PaginatedRequestParams>, _ctx: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         if let Some(c) = request.and_then(|r| r.cursor) {
-            return Err(ErrorData::invalid_params(format!("invalid cursor {c:?}: the tool list has one page"), None));
+            return Err(ErrorData::invalid_params(
+                format!("invalid cursor {c:?}: the tool list has one page"),
+                None,
+            ));
         }
-        Ok(ListToolsResult::with_all_items(tool_list().clone()).with_ttl_ms(300_000).with_cache_scope(CacheScope::Public))
+        Ok(ListToolsResult::with_all_items(tool_list().clone())
+            .with_ttl_ms(300_000)
+            .with_cache_scope(CacheScope::Public))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         tool_list().iter().find(|t| t.name == name).cloned()
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.as_ref();
         if !tool_list().iter().any(|t| t.name == name) {
-            return Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None));
+            return Err(ErrorData::invalid_params(
+                format!("Unknown tool: {name}"),
+                None,
+            ));
         }
         let Some(principal) = self.principal(&ctx) else {
-            return Ok(error_result("not authenticated: send Authorization: Bearer <token> (create one with `idmcp token create --email <you>`)"));
+            return Ok(error_result(
+                "not authenticated: send Authorization: Bearer <token> (create one with `idmcp token create --email <you>`)",
+            ));
         };
         let args = request.arguments.clone().unwrap_or_default();
         Ok(match name {
             tools::LIST_OPERATIONS | tools::DOCS_SEARCH | tools::DOCS_ASK => {
                 // These tools touch no identity data, but every tool call is audited.
                 let started = std::time::Instant::now();
-                let out = if name == tools::LIST_OPERATIONS { list_operations(&args) } else { crate::docs::call_tool(name, &args).await };
-                let failed = matches!(&out, CallToolResponse::Complete(r) if r.is_error == Some(true));
-                let mut e = crate::journal::Entry::new(self.app.clock.now_ms(), "tool_call", &principal).tool(name);
+                let out = if name == tools::LIST_OPERATIONS {
+                    list_operations(&args)
+                } else {
+                    crate::docs::call_tool(name, &args).await
+                };
+                let failed =
+                    matches!(&out, CallToolResponse::Complete(r) if r.is_error == Some(true));
+                let mut e =
+                    crate::journal::Entry::new(self.app.clock.now_ms(), "tool_call", &principal)
+                        .tool(name);
                 e.outcome = if failed { "error".into() } else { "ok".into() };
                 e.duration_us = started.elapsed().as_micros() as i64;
                 crate::journal::append(&self.app, &e).await;
                 out
             }
-            _ => self.bucket_with_approval(&principal, name, &args, &request, &ctx).await,
+            _ => {
+                self.bucket_with_approval(&principal, name, &args, &request, &ctx)
+                    .await
+            }
         })
     }
 }

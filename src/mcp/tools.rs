@@ -41,8 +41,12 @@ fn describe_bucket(tool: &str) -> String {
     let (area, class) = tool.rsplit_once('_').unwrap_or((tool, ""));
     let area = area.replace('_', " ");
     match class {
-        "read" => format!("Read {area} data of the selected project. Input {{operation, args}}; list_operations gives each operation's schema."),
-        "write" => format!("Change {area} data of the selected project. Runs only in a write window a human approved (see session elevate); otherwise it starts an approval."),
+        "read" => format!(
+            "Read {area} data of the selected project. Input {{operation, args}}; list_operations gives each operation's schema."
+        ),
+        "write" => format!(
+            "Change {area} data of the selected project. Runs only in a write window a human approved (see session elevate); otherwise it starts an approval."
+        ),
         _ => format!("{area} operations."),
     }
 }
@@ -99,9 +103,15 @@ pub fn all() -> Vec<Tool> {
         let ann = if tool.ends_with("_read") {
             ToolAnnotations::new().read_only(true).open_world(false)
         } else {
-            ToolAnnotations::new().read_only(false).destructive(true).idempotent(false).open_world(false)
+            ToolAnnotations::new()
+                .read_only(false)
+                .destructive(true)
+                .idempotent(false)
+                .open_world(false)
         };
-        tools.push(Tool::new(*tool, describe_bucket(tool), bucket_schema(tool)).with_annotations(ann));
+        tools.push(
+            Tool::new(*tool, describe_bucket(tool), bucket_schema(tool)).with_annotations(ann),
+        );
     }
     tools
 }

@@ -22,7 +22,11 @@ pub const LOCK_MS: i64 = 30 * 60 * 1000;
 
 impl Request {
     pub fn new(tool: &str, operation: &str, args: &Value) -> Self {
-        Self { tool: tool.to_owned(), operation: operation.to_owned(), args: canonical(args) }
+        Self {
+            tool: tool.to_owned(),
+            operation: operation.to_owned(),
+            args: canonical(args),
+        }
     }
 }
 
@@ -33,7 +37,11 @@ pub fn canonical(v: &Value) -> String {
             Value::Object(m) => {
                 let mut keys: Vec<&String> = m.keys().collect();
                 keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[k]))).collect::<Map<_, _>>())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sort(&m[k])))
+                        .collect::<Map<_, _>>(),
+                )
             }
             Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
             other => other.clone(),
@@ -44,7 +52,18 @@ pub fn canonical(v: &Value) -> String {
 
 /// What a write names as its target, for humans: the first identifying argument.
 pub fn target_of(args: &Value) -> String {
-    for k in ["loginId", "userId", "id", "tenantId", "name", "email", "appId", "keyId", "flowId", "projectId"] {
+    for k in [
+        "loginId",
+        "userId",
+        "id",
+        "tenantId",
+        "name",
+        "email",
+        "appId",
+        "keyId",
+        "flowId",
+        "projectId",
+    ] {
         if let Some(v) = args.get(k).and_then(Value::as_str) {
             return format!("{k} {v}");
         }
@@ -58,7 +77,9 @@ pub fn load(db: &dyn Db, id: &str) -> Result<Option<Approval>> {
 
 /// Whether the principal's elevation is locked out, and until when (epoch ms).
 pub fn locked_until(db: &dyn Db, descoper_id: &str, now: i64) -> Result<Option<i64>> {
-    let (n, last) = db.approvals().failures_since(descoper_id, now - LOCK_WINDOW_MS)?;
+    let (n, last) = db
+        .approvals()
+        .failures_since(descoper_id, now - LOCK_WINDOW_MS)?;
     Ok(match last {
         Some(last) if n >= LOCK_FAILURES && last + LOCK_MS > now => Some(last + LOCK_MS),
         _ => None,
@@ -74,9 +95,23 @@ pub struct Created {
 /// Returns the pending approval for exactly these requests in this session, or creates one
 /// with a new passcode. Reusing a pending approval sends no new code (and so cannot reset
 /// its attempt count).
-pub fn request(db: &dyn Db, p: &Principal, session_key: &str, project_id: &str, requests: Vec<Request>, display: Value, now: i64) -> Result<Created> {
-    if let Some(approval) = db.approvals().pending_for(session_key, project_id, &requests, now)? {
-        return Ok(Created { approval, otp: None });
+pub fn request(
+    db: &dyn Db,
+    p: &Principal,
+    session_key: &str,
+    project_id: &str,
+    requests: Vec<Request>,
+    display: Value,
+    now: i64,
+) -> Result<Created> {
+    if let Some(approval) = db
+        .approvals()
+        .pending_for(session_key, project_id, &requests, now)?
+    {
+        return Ok(Created {
+            approval,
+            otp: None,
+        });
     }
     let id = format!("ap_{}", otp::token());
     let code = otp::generate();
@@ -99,13 +134,27 @@ pub fn request(db: &dyn Db, p: &Principal, session_key: &str, project_id: &str, 
         used: Vec::new(),
     };
     db.approvals().insert(&approval)?;
-    Ok(Created { approval, otp: Some(code) })
+    Ok(Created {
+        approval,
+        otp: Some(code),
+    })
 }
 
 /// The approved, unused request of this session matching `req`, inside its window.
-pub fn executable(db: &dyn Db, session_key: &str, project_id: &str, req: &Request, now: i64) -> Result<Option<(String, usize)>> {
+pub fn executable(
+    db: &dyn Db,
+    session_key: &str,
+    project_id: &str,
+    req: &Request,
+    now: i64,
+) -> Result<Option<(String, usize)>> {
     for a in db.approvals().open_windows(session_key, project_id, now)? {
-        if let Some(i) = a.requests.iter().enumerate().position(|(i, r)| r == req && !a.used.contains(&i)) {
+        if let Some(i) = a
+            .requests
+            .iter()
+            .enumerate()
+            .position(|(i, r)| r == req && !a.used.contains(&i))
+        {
             return Ok(Some((a.id, i)));
         }
     }
@@ -114,7 +163,9 @@ pub fn executable(db: &dyn Db, session_key: &str, project_id: &str, req: &Reques
 
 /// Records that request `index` of approval `id` ran (inside the write's transaction).
 pub fn mark_used(db: &dyn Db, id: &str, index: usize) -> Result<()> {
-    let a = db.approvals().load(id)?.ok_or_else(|| crate::store::Error::msg(format!("approval {id} vanished inside its write")))?;
+    let a = db.approvals().load(id)?.ok_or_else(|| {
+        crate::store::Error::msg(format!("approval {id} vanished inside its write"))
+    })?;
     let mut used = a.used;
     used.push(index);
     db.approvals().set_used(id, &used)
@@ -147,8 +198,16 @@ impl Refusal {
 }
 
 /// Checks `code` for approval `id`; on success the approval opens the session's write window.
-pub fn approve(db: &dyn Db, id: &str, code: &str, window_ms: i64, now: i64) -> Result<Result<Approval, Refusal>> {
-    let Some(a) = load(db, id)? else { return Ok(Err(Refusal::Unknown)) };
+pub fn approve(
+    db: &dyn Db,
+    id: &str,
+    code: &str,
+    window_ms: i64,
+    now: i64,
+) -> Result<Result<Approval, Refusal>> {
+    let Some(a) = load(db, id)? else {
+        return Ok(Err(Refusal::Unknown));
+    };
     match a.status {
         Status::Approved => return Ok(Err(Refusal::AlreadyApproved)),
         Status::Voided => return Ok(Err(Refusal::Voided)),
@@ -170,7 +229,9 @@ pub fn approve(db: &dyn Db, id: &str, code: &str, window_ms: i64, now: i64) -> R
         if let Some(until) = locked_until(db, &a.descoper_id, now)? {
             return Ok(Err(Refusal::Locked { until }));
         }
-        return Ok(Err(Refusal::WrongCode { remaining: MAX_ATTEMPTS - attempts }));
+        return Ok(Err(Refusal::WrongCode {
+            remaining: MAX_ATTEMPTS - attempts,
+        }));
     }
     open_window(db, &a, window_ms, now).map(Ok)
 }
@@ -179,8 +240,11 @@ pub fn approve(db: &dyn Db, id: &str, code: &str, window_ms: i64, now: i64) -> R
 pub fn open_window(db: &dyn Db, a: &Approval, window_ms: i64, now: i64) -> Result<Approval> {
     let until = now + window_ms;
     db.approvals().set_approved(&a.id, now, until)?;
-    db.principals().set_elevation(&a.session_key, Some(until), Some(&a.id), now)?;
-    load(db, &a.id)?.ok_or_else(|| crate::store::Error::msg(format!("approval {} vanished while it was approved", a.id)))
+    db.principals()
+        .set_elevation(&a.session_key, Some(until), Some(&a.id), now)?;
+    load(db, &a.id)?.ok_or_else(|| {
+        crate::store::Error::msg(format!("approval {} vanished while it was approved", a.id))
+    })
 }
 
 /// Cancels one approval.
@@ -191,7 +255,8 @@ pub fn end_approval(db: &dyn Db, id: &str) -> Result<()> {
 /// Ends a session's elevation: its window closes and its pending or approved requests die.
 pub fn end_session(db: &dyn Db, session_key: &str, now: i64) -> Result<usize> {
     let n = db.approvals().void_session(session_key)?;
-    db.principals().set_elevation(session_key, None, None, now)?;
+    db.principals()
+        .set_elevation(session_key, None, None, now)?;
     Ok(n)
 }
 

@@ -12,7 +12,9 @@ use crate::store::{Db, Result};
 pub const DIGITS: usize = 8;
 
 fn os_random(buf: &mut [u8]) {
-    rand::rngs::SysRng.try_fill_bytes(buf).expect("the OS random number generator is unavailable");
+    rand::rngs::SysRng
+        .try_fill_bytes(buf)
+        .expect("the OS random number generator is unavailable");
 }
 
 /// A fresh passcode of [`DIGITS`] decimal digits, uniformly drawn (rejection sampling).

@@ -47,18 +47,35 @@ pub fn enrolled(db: &dyn Db, descoper_id: &str) -> StoreResult<bool> {
 
 /// Creates a new secret for `descoper_id`. An existing enrolment is kept unless `replace`
 /// (replacing it makes the old app entry useless, which its owner should decide knowingly).
-pub fn enroll(db: &dyn Db, descoper_id: &str, email: &str, replace: bool, now_ms: i64) -> Result<Enrolment, String> {
+pub fn enroll(
+    db: &dyn Db,
+    descoper_id: &str,
+    email: &str,
+    replace: bool,
+    now_ms: i64,
+) -> Result<Enrolment, String> {
     if !replace && enrolled(db, descoper_id).map_err(|e| e.to_string())? {
-        return Err(format!("{email} already has an authenticator enrolled; pass --replace to create a new secret (the old one stops working)"));
+        return Err(format!(
+            "{email} already has an authenticator enrolled; pass --replace to create a new secret (the old one stops working)"
+        ));
     }
     let mut secret = vec![0u8; SECRET_BYTES];
-    rand::rngs::SysRng.try_fill_bytes(&mut secret).map_err(|e| format!("the OS random number generator is unavailable: {e}"))?;
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut secret)
+        .map_err(|e| format!("the OS random number generator is unavailable: {e}"))?;
     let t = totp(secret.clone(), email)?;
     let encoded = Secret::from(secret).to_base32();
     // last_step starts at 0: every real step (now / 30 s) is larger.
-    db.secrets().put_totp(descoper_id, &encoded, now_ms).map_err(|e| e.to_string())?;
-    let uri = t.to_url().map_err(|e| format!("cannot write the otpauth URI: {e}"))?;
-    Ok(Enrolment { qr: qr_text(&uri)?, uri })
+    db.secrets()
+        .put_totp(descoper_id, &encoded, now_ms)
+        .map_err(|e| e.to_string())?;
+    let uri = t
+        .to_url()
+        .map_err(|e| format!("cannot write the otpauth URI: {e}"))?;
+    Ok(Enrolment {
+        qr: qr_text(&uri)?,
+        uri,
+    })
 }
 
 /// Removes the enrolment; returns whether there was one.
@@ -70,8 +87,14 @@ pub fn remove(db: &dyn Db, descoper_id: &str) -> StoreResult<bool> {
 /// dark with a quiet zone so that phone cameras read it off dark and light terminals alike.
 pub fn qr_text(text: &str) -> Result<String, String> {
     use qrcode::render::unicode::Dense1x2;
-    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| format!("cannot draw a QR code: {e}"))?;
-    Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
+    let code =
+        qrcode::QrCode::new(text.as_bytes()).map_err(|e| format!("cannot draw a QR code: {e}"))?;
+    Ok(code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
 }
 
 /// Whether `code` is a current authenticator code of `descoper_id` at `now_ms` whose step was
@@ -81,19 +104,26 @@ pub fn accept(db: &dyn Db, descoper_id: &str, code: &str, now_ms: i64) -> Result
     if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(false);
     }
-    let Some(crate::store::secrets::TotpRecord { secret, last_step }) = db.secrets().totp(descoper_id).map_err(|e| e.to_string())? else {
+    let Some(crate::store::secrets::TotpRecord { secret, last_step }) =
+        db.secrets().totp(descoper_id).map_err(|e| e.to_string())?
+    else {
         return Ok(false);
     };
-    let bytes = Secret::try_from_base32(&secret).map_err(|e| format!("the stored authenticator secret is unreadable: {e}"))?;
+    let bytes = Secret::try_from_base32(&secret)
+        .map_err(|e| format!("the stored authenticator secret is unreadable: {e}"))?;
     let t = totp(bytes.as_bytes().to_vec(), "")?;
-    let Some(step) = t.check(code, (now_ms.max(0) / 1000) as u64) else { return Ok(false) };
+    let Some(step) = t.check(code, (now_ms.max(0) / 1000) as u64) else {
+        return Ok(false);
+    };
     let step = step as i64;
     if step <= last_step {
         // This step (or a later one) already approved something: a replay.
         return Ok(false);
     }
     // Conditional update: two approvals racing with the same code cannot both win.
-    db.secrets().advance_totp(descoper_id, step).map_err(|e| e.to_string())
+    db.secrets()
+        .advance_totp(descoper_id, step)
+        .map_err(|e| e.to_string())
 }
 
 /// Which factor approved a request.
@@ -115,7 +145,13 @@ impl Factor {
 /// Approves `id` with `code`, which may be the passcode sent out of band or a current code of
 /// the approval principal's authenticator. Refusals (expired, cancelled, locked, wrong code)
 /// are those of [`approvals::approve`], which also counts every failed attempt.
-pub fn approve(db: &dyn Db, id: &str, code: &str, window_ms: i64, now: i64) -> StoreResult<Result<(Approval, Factor), Refusal>> {
+pub fn approve(
+    db: &dyn Db,
+    id: &str,
+    code: &str,
+    window_ms: i64,
+    now: i64,
+) -> StoreResult<Result<(Approval, Factor), Refusal>> {
     if let Some(a) = approvals::load(db, id)?
         && a.status == Status::Pending
         && a.expires > now

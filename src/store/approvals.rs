@@ -16,7 +16,6 @@ pub struct Request {
     pub args: String,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     Pending,
@@ -54,13 +53,18 @@ pub fn status_text(s: &Status) -> &'static str {
     }
 }
 
-
 /// Approval records and the failed-passcode log behind lock-outs.
 pub trait Approvals {
     fn insert(&self, a: &Approval) -> Result<()>;
     fn load(&self, id: &str) -> Result<Option<Approval>>;
     /// The newest unexpired pending approval of the session for exactly these requests.
-    fn pending_for(&self, session_key: &str, project_id: &str, requests: &[Request], now: i64) -> Result<Option<Approval>>;
+    fn pending_for(
+        &self,
+        session_key: &str,
+        project_id: &str,
+        requests: &[Request],
+        now: i64,
+    ) -> Result<Option<Approval>>;
     /// Every approval of a session (any status), newest first.
     fn of_session(&self, session_key: &str) -> Result<Vec<Approval>>;
     /// The session's approved approvals whose window is still open, oldest first.

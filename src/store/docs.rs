@@ -26,10 +26,14 @@ pub fn extract<'a>(doc: &'a Value, path: &str) -> Vec<&'a Value> {
         }
         current = next;
     }
-    current.into_iter().flat_map(|v| match v {
-        Value::Array(items) => items.iter().collect::<Vec<_>>(),
-        other => vec![other],
-    }).filter(|v| !v.is_null()).collect()
+    current
+        .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+        .filter(|v| !v.is_null())
+        .collect()
 }
 
 /// The normalised text of a key value (strings lower-cased so lookups ignore case).
@@ -48,15 +52,34 @@ pub fn key_text(v: &Value) -> Option<String> {
 pub trait Docs {
     fn get(&self, project: &str, coll: &str, id: &str) -> Result<Option<Value>>;
     /// Ids whose key `path` equals `value` (by [`key_text`]), sorted.
-    fn ids_by_key(&self, project: &str, coll: &str, path: &str, value: &Value) -> Result<Vec<String>>;
+    fn ids_by_key(
+        &self,
+        project: &str,
+        coll: &str,
+        path: &str,
+        value: &Value,
+    ) -> Result<Vec<String>>;
     /// Inserts or replaces a document (keeping its first `created`) and refreshes its keys.
-    fn put(&self, project: &str, coll: &str, id: &str, doc: &Value, created: i64, paths: &[String]) -> Result<()>;
+    fn put(
+        &self,
+        project: &str,
+        coll: &str,
+        id: &str,
+        doc: &Value,
+        created: i64,
+        paths: &[String],
+    ) -> Result<()>;
     /// Whether a document was there to delete.
     fn delete(&self, project: &str, coll: &str, id: &str) -> Result<bool>;
     /// Every document of a collection, oldest first (then by id).
     fn scan(&self, project: &str, coll: &str) -> Result<Vec<(String, Value)>>;
     /// Documents whose keys match every `(path, any of key texts)` constraint, oldest first.
-    fn select(&self, project: &str, coll: &str, constraints: &[(String, Vec<String>)]) -> Result<Vec<(String, Value)>>;
+    fn select(
+        &self,
+        project: &str,
+        coll: &str,
+        constraints: &[(String, Vec<String>)],
+    ) -> Result<Vec<(String, Value)>>;
     fn count(&self, project: &str, coll: &str) -> Result<i64>;
     /// The collections a project holds documents in, sorted.
     fn collections(&self, project: &str) -> Result<Vec<String>>;

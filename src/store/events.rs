@@ -73,7 +73,11 @@ pub const MCP_ACTIONS: &[(&str, Option<&str>, &str)] = &[
     ("tool_call", None, "McpToolCall"),
     ("approval_requested", None, "McpApprovalRequested"),
     ("approval_refused_locked", None, "McpApprovalRefused"),
-    ("approval_decision", Some("wrong_passcode"), "McpPasscodeFailed"),
+    (
+        "approval_decision",
+        Some("wrong_passcode"),
+        "McpPasscodeFailed",
+    ),
     ("approval_decision", None, "McpApprovalDecision"),
     ("project_switch", None, "McpProjectSwitch"),
     ("elevation_ended", None, "McpElevationEnded"),
@@ -83,7 +87,14 @@ pub const MCP_ACTIONS: &[(&str, Option<&str>, &str)] = &[
 
 /// Journal outcomes that are routine (`info`); every other outcome (refusals, errors, wrong
 /// passcodes, CSRF rejections, lock-outs, failed deliveries) is a `warn`.
-pub const MCP_INFO_OUTCOMES: &[&str] = &["ok", "sent", "reused", "approved", "approval_required", "pending"];
+pub const MCP_INFO_OUTCOMES: &[&str] = &[
+    "ok",
+    "sent",
+    "reused",
+    "approved",
+    "approval_required",
+    "pending",
+];
 
 /// Whether an action name is one of idmcp's own (journal) actions.
 pub fn is_mcp_action(action: &str) -> bool {
@@ -188,7 +199,13 @@ pub trait Events {
     fn insert(&self, e: &Event) -> Result<()>;
     /// One page of the events matching `f` (newest first unless `oldest_first`; ties in
     /// time by insertion order, journal records by sequence) and how many match in all.
-    fn search(&self, f: &Filter, oldest_first: bool, offset: i64, limit: i64) -> Result<(Vec<Stored>, i64)>;
+    fn search(
+        &self,
+        f: &Filter,
+        oldest_first: bool,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Stored>, i64)>;
     /// Counts the events matching `f` per group, sorted chronologically, then the largest
     /// groups first, then by names. An event with two tenants counts once for each.
     fn aggregate(&self, f: &Filter, g: &GroupBy) -> Result<Vec<Aggregate>>;

@@ -171,7 +171,9 @@ impl Store {
     }
 
     pub fn from_backend(backend: impl Backend + 'static) -> Self {
-        Self { backend: Box::new(backend) }
+        Self {
+            backend: Box::new(backend),
+        }
     }
 
     pub fn location(&self) -> String {
@@ -195,7 +197,10 @@ impl Store {
 }
 
 /// Runs `f` inside a write transaction, committing on success and rolling back on error.
-pub fn in_tx<T, E: From<Error>>(db: &dyn Db, f: impl FnOnce(&dyn Db) -> Result<T, E>) -> Result<T, E> {
+pub fn in_tx<T, E: From<Error>>(
+    db: &dyn Db,
+    f: impl FnOnce(&dyn Db) -> Result<T, E>,
+) -> Result<T, E> {
     db.begin()?;
     match f(db) {
         Ok(v) => {

@@ -46,7 +46,9 @@ pub fn new_id(prefix: &str) -> String {
     use rand::RngExt;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let tail: String = (0..27).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let tail: String = (0..27)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("{prefix}{tail}")
 }
 
@@ -59,9 +61,23 @@ pub trait Principals {
     /// How many companies the store holds (0 on a fresh store).
     fn company_count(&self) -> Result<i64>;
     /// The Descoper with `email`, created in `company_id` if missing; its id.
-    fn ensure_descoper(&self, company_id: &str, email: &str, name: &str, is_admin: bool, now: i64) -> Result<String>;
+    fn ensure_descoper(
+        &self,
+        company_id: &str,
+        email: &str,
+        name: &str,
+        is_admin: bool,
+        now: i64,
+    ) -> Result<String>;
     /// The project `name` of the company, created if missing; its id.
-    fn ensure_project(&self, company_id: &str, name: &str, environment: &str, tags: &[&str], now: i64) -> Result<String>;
+    fn ensure_project(
+        &self,
+        company_id: &str,
+        name: &str,
+        environment: &str,
+        tags: &[&str],
+        now: i64,
+    ) -> Result<String>;
     /// The company's projects, oldest first.
     fn projects_of(&self, company_id: &str) -> Result<Vec<Project>>;
     /// The project `id_or_name` if it belongs to `company_id` (an id match wins over a name
@@ -69,7 +85,13 @@ pub trait Principals {
     fn find_project(&self, company_id: &str, id_or_name: &str) -> Result<Option<Project>>;
     /// Creates an API token for the Descoper with `email`: `(id, secret)`, the secret shown
     /// once and stored only as its SHA-256. `None` when there is no such Descoper.
-    fn create_token(&self, email: &str, name: &str, expires: Option<i64>, now: i64) -> Result<Option<(String, String)>>;
+    fn create_token(
+        &self,
+        email: &str,
+        name: &str,
+        expires: Option<i64>,
+        now: i64,
+    ) -> Result<Option<(String, String)>>;
     /// The principal behind a token secret, if the token exists, is not revoked and not expired.
     fn principal_for_token(&self, secret: &str, now: i64) -> Result<Option<Principal>> {
         Ok(self.token_principal(secret, now)?.map(|(p, _)| p))
@@ -90,7 +112,13 @@ pub trait Principals {
     /// The session for this credential, created on first use with the company's first project.
     fn session_for(&self, p: &Principal, now: i64) -> Result<Session>;
     fn set_session_project(&self, key: &str, project_id: &str, now: i64) -> Result<()>;
-    fn set_elevation(&self, key: &str, until: Option<i64>, approval_id: Option<&str>, now: i64) -> Result<()>;
+    fn set_elevation(
+        &self,
+        key: &str,
+        until: Option<i64>,
+        approval_id: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
     /// Closes every session's write window (operator's revoke-all); how many were open.
     fn end_all_elevations(&self, now: i64) -> Result<usize>;
 }

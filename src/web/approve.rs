@@ -60,10 +60,26 @@ fn status_of(a: &Approval, now: i64) -> (&'static str, bool) {
 }
 
 fn fmt_time(epoch_ms: i64) -> String {
-    format!("epoch {} (in {} s)", epoch_ms / 1000, 0.max(epoch_ms - std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)) / 1000)
+    format!(
+        "epoch {} (in {} s)",
+        epoch_ms / 1000,
+        0.max(
+            epoch_ms
+                - std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0)
+        ) / 1000
+    )
 }
 
-fn page(app: &App, a: Option<&Approval>, company: &str, totp: bool, result: Option<(String, &'static str)>) -> Page {
+fn page(
+    app: &App,
+    a: Option<&Approval>,
+    company: &str,
+    totp: bool,
+    result: Option<(String, &'static str)>,
+) -> Page {
     let now = app.clock.now_ms();
     let window_minutes = app.config.write_window_secs / 60;
     let (result, result_class) = match result {
@@ -105,11 +121,21 @@ fn page(app: &App, a: Option<&Approval>, company: &str, totp: bool, result: Opti
     Page {
         found: true,
         id: a.id.clone(),
-        principal: a.display["principal"].as_str().unwrap_or_default().to_owned(),
+        principal: a.display["principal"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         company: company.to_owned(),
-        project: a.display["project"]["name"].as_str().unwrap_or_default().to_owned(),
+        project: a.display["project"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         status: status.to_owned(),
-        expires_label: if a.window_until.is_some() { "Write window ends" } else { "Expires" },
+        expires_label: if a.window_until.is_some() {
+            "Write window ends"
+        } else {
+            "Expires"
+        },
         expires: fmt_time(a.window_until.unwrap_or(a.expires)),
         items,
         can_approve,
@@ -122,10 +148,15 @@ fn page(app: &App, a: Option<&Approval>, company: &str, totp: bool, result: Opti
 }
 
 fn respond(status: StatusCode, p: Page, csrf_cookie: Option<(&str, &str)>) -> Response {
-    let body = p.render().unwrap_or_else(|e| format!("cannot render the page: {e}"));
+    let body = p
+        .render()
+        .unwrap_or_else(|e| format!("cannot render the page: {e}"));
     let mut r = (status, body).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
@@ -133,7 +164,10 @@ fn respond(status: StatusCode, p: Page, csrf_cookie: Option<(&str, &str)>) -> Re
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     if let Some((id, token)) = csrf_cookie {
-        let cookie = format!("idmcp_csrf_{}={token}; Path=/approve; HttpOnly; SameSite=Strict", cookie_name(id));
+        let cookie = format!(
+            "idmcp_csrf_{}={token}; Path=/approve; HttpOnly; SameSite=Strict",
+            cookie_name(id)
+        );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             h.insert(header::SET_COOKIE, v);
         }
@@ -143,25 +177,44 @@ fn respond(status: StatusCode, p: Page, csrf_cookie: Option<(&str, &str)>) -> Re
 
 /// Approval ids are URL-safe base64; keep only characters valid in a cookie name.
 fn cookie_name(id: &str) -> String {
-    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 fn company_name(conn: &dyn Db, company_id: &str) -> String {
-    conn.principals().company_name(company_id).ok().flatten().unwrap_or_default()
+    conn.principals()
+        .company_name(company_id)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 pub async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     let conn = app.store.reader().await;
     let found = approvals::load(&conn, &id).ok().flatten();
-    let company = found.as_ref().map(|a| company_name(&conn, &a.company_id)).unwrap_or_default();
-    let has_totp = found.as_ref().is_some_and(|a| totp::enrolled(&conn, &a.descoper_id).unwrap_or(false));
+    let company = found
+        .as_ref()
+        .map(|a| company_name(&conn, &a.company_id))
+        .unwrap_or_default();
+    let has_totp = found
+        .as_ref()
+        .is_some_and(|a| totp::enrolled(&conn, &a.descoper_id).unwrap_or(false));
     drop(conn);
     match &found {
         Some(a) => {
             let csrf = a.csrf.clone();
-            respond(StatusCode::OK, page(&app, Some(a), &company, has_totp, None), Some((&id, &csrf)))
+            respond(
+                StatusCode::OK,
+                page(&app, Some(a), &company, has_totp, None),
+                Some((&id, &csrf)),
+            )
         }
-        None => respond(StatusCode::NOT_FOUND, page(&app, None, "", false, None), None),
+        None => respond(
+            StatusCode::NOT_FOUND,
+            page(&app, None, "", false, None),
+            None,
+        ),
     }
 }
 
@@ -174,10 +227,15 @@ pub struct ApproveForm {
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_owned())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
 fn same_origin(app: &App, headers: &HeaderMap) -> bool {
@@ -185,33 +243,61 @@ fn same_origin(app: &App, headers: &HeaderMap) -> bool {
         // Browsers send Origin on cross-site POSTs; its absence means same-site or non-browser.
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     origin == app.config.public_url.trim_end_matches('/') || origin.ends_with(&format!("://{host}"))
 }
 
-pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap, Form(form): Form<ApproveForm>) -> Response {
+pub async fn submit(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ApproveForm>,
+) -> Response {
     let now = app.clock.now_ms();
     let conn = app.store.writer().await;
     let Some(a) = approvals::load(&conn, &id).ok().flatten() else {
         drop(conn);
-        return respond(StatusCode::NOT_FOUND, page(&app, None, "", false, None), None);
+        return respond(
+            StatusCode::NOT_FOUND,
+            page(&app, None, "", false, None),
+            None,
+        );
     };
     let company = company_name(&conn, &a.company_id);
     let has_totp = totp::enrolled(&conn, &a.descoper_id).unwrap_or(false);
-    let cookie = cookie_value(&headers, &format!("idmcp_csrf_{}", cookie_name(&id))).unwrap_or_default();
-    let csrf_ok: bool = (form.csrf.as_bytes().ct_eq(a.csrf.as_bytes()) & cookie.as_bytes().ct_eq(a.csrf.as_bytes())).into();
+    let cookie =
+        cookie_value(&headers, &format!("idmcp_csrf_{}", cookie_name(&id))).unwrap_or_default();
+    let csrf_ok: bool = (form.csrf.as_bytes().ct_eq(a.csrf.as_bytes())
+        & cookie.as_bytes().ct_eq(a.csrf.as_bytes()))
+    .into();
     let mut entry = Entry::anonymous(now, "approval_decision");
     entry.company_id = a.company_id.clone();
     entry.session = a.session_key.clone();
     entry.project_id = a.project_id.clone();
     entry.approval_id = a.id.clone();
-    entry.principal = a.display["principal"].as_str().unwrap_or_default().to_owned();
+    entry.principal = a.display["principal"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     if !csrf_ok || !same_origin(&app, &headers) {
         entry.outcome = "csrf_rejected".into();
         let _ = crate::store::in_tx(&conn, |c| journal::append_in(c, &entry));
         drop(conn);
         let msg = "This form was not submitted from the approval page (missing or wrong security token). Reload the page and try again.";
-        return respond(StatusCode::FORBIDDEN, page(&app, Some(&a), &company, has_totp, Some((msg.into(), "bad"))), Some((&id, &a.csrf)));
+        return respond(
+            StatusCode::FORBIDDEN,
+            page(
+                &app,
+                Some(&a),
+                &company,
+                has_totp,
+                Some((msg.into(), "bad")),
+            ),
+            Some((&id, &a.csrf)),
+        );
     }
     let window_ms = app.config.write_window_secs * 1000;
     let decided = crate::store::in_tx(&conn, |c| {
@@ -220,7 +306,9 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
         let r = totp::approve(c, &id, &form.otp, window_ms, now)?;
         entry.outcome = match &r {
             Ok(_) => "approved".into(),
-            Err(Refusal::WrongCode { .. }) | Err(Refusal::TooManyAttempts) => "wrong_passcode".into(),
+            Err(Refusal::WrongCode { .. }) | Err(Refusal::TooManyAttempts) => {
+                "wrong_passcode".into()
+            }
             Err(other) => format!("{other:?}").to_lowercase(),
         };
         // Which factor approved (never the code itself).
@@ -241,8 +329,14 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
                 Factor::Passcode => "with the passcode",
                 Factor::Totp => "with your authenticator app",
             };
-            let msg = format!("Approved {how}. The assistant can now carry out this change (once) until epoch {until}. You can close this page.");
-            respond(StatusCode::OK, page(&app, Some(shown), &company, has_totp, Some((msg, "ok"))), None)
+            let msg = format!(
+                "Approved {how}. The assistant can now carry out this change (once) until epoch {until}. You can close this page."
+            );
+            respond(
+                StatusCode::OK,
+                page(&app, Some(shown), &company, has_totp, Some((msg, "ok"))),
+                None,
+            )
         }
         Ok(Err(refusal)) => {
             let code = match refusal {
@@ -254,15 +348,35 @@ pub async fn submit(State(app): State<Arc<App>>, Path(id): Path<String>, headers
             let msg = match refusal {
                 // With an authenticator enrolled the human may have typed either code.
                 Refusal::WrongCode { remaining } if has_totp => {
-                    format!("Wrong code: neither the passcode nor a current, unused code of your authenticator app. {remaining} attempt(s) left before this request is cancelled.")
+                    format!(
+                        "Wrong code: neither the passcode nor a current, unused code of your authenticator app. {remaining} attempt(s) left before this request is cancelled."
+                    )
                 }
                 ref other => other.message(),
             };
-            respond(code, page(&app, Some(shown), &company, has_totp, Some((msg, "bad"))), Some((&id, &a.csrf)))
+            respond(
+                code,
+                page(&app, Some(shown), &company, has_totp, Some((msg, "bad"))),
+                Some((&id, &a.csrf)),
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "approval decision failed");
-            respond(StatusCode::INTERNAL_SERVER_ERROR, page(&app, Some(shown), &company, has_totp, Some(("The store could not record the decision; nothing changed. Try again.".into(), "bad"))), None)
+            respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                page(
+                    &app,
+                    Some(shown),
+                    &company,
+                    has_totp,
+                    Some((
+                        "The store could not record the decision; nothing changed. Try again."
+                            .into(),
+                        "bad",
+                    )),
+                ),
+                None,
+            )
         }
     }
 }

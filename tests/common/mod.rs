@@ -39,17 +39,30 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// One request on its own connection (`Connection: close`), read to the end. A response cut
 /// off (no head, or fewer body bytes than `Content-Length`) is an error, never an answer.
-pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) -> std::io::Result<Response> {
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(timeout))?;
     s.set_nodelay(true)?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -59,18 +72,33 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or_else(|| std::io::Error::other("truncated response head"))?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("truncated response head"))?;
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
-    let resp = Response { status, headers, body: body.to_owned() };
-    if let Some(len) = resp.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let resp = Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    };
+    if let Some(len) = resp
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         if resp.body.len() != len {
-            return Err(std::io::Error::other(format!("truncated body: {} of {len} bytes", resp.body.len())));
+            return Err(std::io::Error::other(format!(
+                "truncated body: {} of {len} bytes",
+                resp.body.len()
+            )));
         }
     }
     Ok(resp)
@@ -80,7 +108,13 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
 /// JSON-RPC `result` (which may still be an `isError` tool result); anything else — an HTTP
 /// error, a JSON-RPC error, a cut-off or unparsable answer — is an `Err` saying what came back.
 #[allow(dead_code)] // each test binary compiles this module; not all of them call this
-pub fn tools_call(port: u16, token: &str, tool: &str, arguments: serde_json::Value, timeout: Duration) -> Result<serde_json::Value, String> {
+pub fn tools_call(
+    port: u16,
+    token: &str,
+    tool: &str,
+    arguments: serde_json::Value,
+    timeout: Duration,
+) -> Result<serde_json::Value, String> {
     let body = serde_json::json!({
         "jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {
@@ -99,17 +133,29 @@ pub fn tools_call(port: u16, token: &str, tool: &str, arguments: serde_json::Val
         ("Mcp-Name", tool),
         ("Authorization", auth.as_str()),
     ];
-    let r = http(port, "POST", "/mcp", &headers, &body, timeout).map_err(|e| format!("I/O: {e}"))?;
+    let r =
+        http(port, "POST", "/mcp", &headers, &body, timeout).map_err(|e| format!("I/O: {e}"))?;
     if r.status != 200 {
         return Err(format!("HTTP {}: {}", r.status, r.body));
     }
     // A JSON body, or an SSE stream whose last `data:` line carries the answer.
-    let json_text = if r.header("content-type").is_some_and(|c| c.starts_with("text/event-stream")) {
-        r.body.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).filter(|l| l.contains("\"jsonrpc\"")).last().unwrap_or("").to_owned()
+    let json_text = if r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/event-stream"))
+    {
+        r.body
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .filter(|l| l.contains("\"jsonrpc\""))
+            .last()
+            .unwrap_or("")
+            .to_owned()
     } else {
         r.body.clone()
     };
-    let v: serde_json::Value = serde_json::from_str(&json_text).map_err(|e| format!("unparsable answer ({e}): {}", r.body))?;
+    let v: serde_json::Value = serde_json::from_str(&json_text)
+        .map_err(|e| format!("unparsable answer ({e}): {}", r.body))?;
     if !v["error"].is_null() {
         return Err(format!("JSON-RPC error: {}", v["error"]));
     }

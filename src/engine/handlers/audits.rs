@@ -41,11 +41,16 @@ fn millis(name: &str, v: Option<&Value>) -> Result<Option<i64>, ApiError> {
         Some(_) => None,
     };
     let Some(n) = n else {
-        return Err(ApiError::invalid(format!("`{name}` must be epoch milliseconds, as a number or a numeric string, e.g. 1795176000000")));
+        return Err(ApiError::invalid(format!(
+            "`{name}` must be epoch milliseconds, as a number or a numeric string, e.g. 1795176000000"
+        )));
     };
     // Epoch seconds are a common mistake; in milliseconds they would point at January 1970.
     if (1..100_000_000_000).contains(&n) {
-        return Err(ApiError::invalid(format!("`{name}` {n} looks like epoch seconds; audit times are epoch milliseconds: send {}", n * 1000)));
+        return Err(ApiError::invalid(format!(
+            "`{name}` {n} looks like epoch seconds; audit times are epoch milliseconds: send {}",
+            n * 1000
+        )));
     }
     Ok(Some(n))
 }
@@ -56,7 +61,11 @@ fn iso_date(ms: i64) -> String {
 }
 
 /// Resolves `from`/`to` into an inclusive range inside the search window.
-fn time_range(now_ms: i64, from: Option<&Value>, to: Option<&Value>) -> Result<(i64, i64), ApiError> {
+fn time_range(
+    now_ms: i64,
+    from: Option<&Value>,
+    to: Option<&Value>,
+) -> Result<(i64, i64), ApiError> {
     let oldest = now_ms - WINDOW_DAYS * DAY_MS;
     let to_ms = millis("to", to)?.unwrap_or(now_ms);
     let from_ms = match millis("from", from)? {
@@ -84,7 +93,11 @@ fn time_range(now_ms: i64, from: Option<&Value>, to: Option<&Value>) -> Result<(
 }
 
 fn list(v: &Option<Vec<String>>) -> Vec<String> {
-    v.iter().flatten().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    v.iter()
+        .flatten()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The company whose journal records the search covers too, if any: the caller's, when
@@ -98,7 +111,11 @@ fn mcp_scope(ctx: &Ctx, include: Option<bool>, actions: &[String]) -> Option<Str
 
 fn audit_json(s: &Stored) -> Value {
     let e = &s.event;
-    let factor = e.data.get("factor").and_then(Value::as_str).filter(|f| matches!(*f, "first" | "second"));
+    let factor = e
+        .data
+        .get("factor")
+        .and_then(Value::as_str)
+        .filter(|f| matches!(*f, "first" | "second"));
     // Journal records get their own ID space, so an ID never names two different things.
     let id = match s.journal_seq() {
         Some(seq) => format!("mcp-{seq}"),
@@ -124,16 +141,23 @@ fn audit_json(s: &Stored) -> Value {
 }
 
 #[operation(audits::SearchAudit)]
-async fn search_audit(ctx: &mut Ctx, input: SearchAuditInput) -> Result<SearchAuditOutput, ApiError> {
+async fn search_audit(
+    ctx: &mut Ctx,
+    input: SearchAuditInput,
+) -> Result<SearchAuditOutput, ApiError> {
     let project_id = ctx.project_id()?.to_owned();
     let (from, to) = time_range(ctx.now_ms, input.from.as_ref(), input.to.as_ref())?;
     let size = input.size.unwrap_or(DEFAULT_SIZE);
     if !(1..=MAX_SIZE).contains(&size) {
-        return Err(ApiError::invalid(format!("`size` must be between 1 and {MAX_SIZE} (got {size}); page with `page` for more")));
+        return Err(ApiError::invalid(format!(
+            "`size` must be between 1 and {MAX_SIZE} (got {size}); page with `page` for more"
+        )));
     }
     let page = input.page.unwrap_or(0);
     if page < 0 {
-        return Err(ApiError::invalid(format!("`page` is 0-based and cannot be negative (got {page})")));
+        return Err(ApiError::invalid(format!(
+            "`page` is 0-based and cannot be negative (got {page})"
+        )));
     }
     let mut login_ids = list(&input.external_ids);
     login_ids.extend(list(&input.login_ids));
@@ -163,15 +187,27 @@ async fn search_audit(ctx: &mut Ctx, input: SearchAuditInput) -> Result<SearchAu
         mcp_company,
     };
     if filter.no_tenants && !filter.tenants.is_empty() {
-        return Err(ApiError::invalid("`noTenants: true` asks for events without a tenant, `tenants` for events of a tenant: give one of them"));
+        return Err(ApiError::invalid(
+            "`noTenants: true` asks for events without a tenant, `tenants` for events of a tenant: give one of them",
+        ));
     }
-    let (rows, total) = ctx.db().events().search(&filter, input.oldest_first.unwrap_or(false), page.saturating_mul(size), size)?;
+    let (rows, total) = ctx.db().events().search(
+        &filter,
+        input.oldest_first.unwrap_or(false),
+        page.saturating_mul(size),
+        size,
+    )?;
     let audits: Vec<Value> = rows.iter().map(audit_json).collect();
-    Ok(serde_json::from_value(json!({ "audits": audits, "total": total }))?)
+    Ok(serde_json::from_value(
+        json!({ "audits": audits, "total": total }),
+    )?)
 }
 
 #[operation(audits::SearchAnalytics)]
-async fn search_analytics(ctx: &mut Ctx, input: SearchAnalyticsInput) -> Result<SearchAnalyticsOutput, ApiError> {
+async fn search_analytics(
+    ctx: &mut Ctx,
+    input: SearchAnalyticsInput,
+) -> Result<SearchAnalyticsOutput, ApiError> {
     let project_id = ctx.project_id()?.to_owned();
     let (from, to) = time_range(ctx.now_ms, input.from.as_ref(), input.to.as_ref())?;
     let created = match input.group_by_created.as_deref().map(str::trim) {
@@ -179,7 +215,11 @@ async fn search_analytics(ctx: &mut Ctx, input: SearchAnalyticsInput) -> Result<
         Some("day") => Some(Bucket::Day),
         Some("week") => Some(Bucket::Week),
         Some("month") => Some(Bucket::Month),
-        Some(other) => return Err(ApiError::invalid(format!("`groupByCreated` must be `day`, `week` or `month` (got `{other}`)"))),
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "`groupByCreated` must be `day`, `week` or `month` (got `{other}`)"
+            )));
+        }
     };
     let group = GroupBy {
         action: input.group_by_action.unwrap_or(false),
@@ -235,19 +275,36 @@ async fn search_analytics(ctx: &mut Ctx, input: SearchAnalyticsInput) -> Result<
 /// Whether `id` names a user of the project: a stored user document, or a user that has
 /// audit events (deleted users keep their history).
 fn known_user(ctx: &Ctx, project_id: &str, id: &str) -> Result<bool, ApiError> {
-    if ctx.db().docs().get(project_id, "users", id)?.is_some() || !ctx.db().docs().ids_by_key(project_id, "users", "userId", &json!(id))?.is_empty() {
+    if ctx.db().docs().get(project_id, "users", id)?.is_some()
+        || !ctx
+            .db()
+            .docs()
+            .ids_by_key(project_id, "users", "userId", &json!(id))?
+            .is_empty()
+    {
         return Ok(true);
     }
-    let probe = Filter { project_id: project_id.to_owned(), from: 0, to: i64::MAX, user_ids: vec![id.to_owned()], ..Filter::default() };
+    let probe = Filter {
+        project_id: project_id.to_owned(),
+        from: 0,
+        to: i64::MAX,
+        user_ids: vec![id.to_owned()],
+        ..Filter::default()
+    };
     Ok(ctx.db().events().search(&probe, false, 0, 1)?.1 > 0)
 }
 
 #[operation(users::UsersAuthHistoryV2)]
-async fn users_auth_history(ctx: &mut Ctx, input: UsersAuthHistoryV2Input) -> Result<UsersAuthHistoryV2Output, ApiError> {
+async fn users_auth_history(
+    ctx: &mut Ctx,
+    input: UsersAuthHistoryV2Input,
+) -> Result<UsersAuthHistoryV2Output, ApiError> {
     let project_id = ctx.project_id()?.to_owned();
     let user_ids = list(&Some(input.user_ids));
     if user_ids.is_empty() {
-        return Err(ApiError::missing("`userIds` must name at least one user ID, e.g. [\"U-jane\"]"));
+        return Err(ApiError::missing(
+            "`userIds` must name at least one user ID, e.g. [\"U-jane\"]",
+        ));
     }
     for id in &user_ids {
         if !known_user(ctx, &project_id, id)? {
@@ -256,7 +313,10 @@ async fn users_auth_history(ctx: &mut Ctx, input: UsersAuthHistoryV2Input) -> Re
             } else {
                 ""
             };
-            return Err(ApiError::not_found("E062108", format!("User not found: no user with userId `{id}` in this project.{hint}")));
+            return Err(ApiError::not_found(
+                "E062108",
+                format!("User not found: no user with userId `{id}` in this project.{hint}"),
+            ));
         }
     }
     let filter = Filter {
@@ -283,5 +343,7 @@ async fn users_auth_history(ctx: &mut Ctx, input: UsersAuthHistoryV2Input) -> Re
             })
         })
         .collect();
-    Ok(serde_json::from_value(json!({ "usersAuthHistory": history }))?)
+    Ok(serde_json::from_value(
+        json!({ "usersAuthHistory": history }),
+    )?)
 }

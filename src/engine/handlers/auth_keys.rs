@@ -35,32 +35,60 @@ pub const PASSWORD_COLL: &str = "password_settings";
 pub const PROJECT_SETTINGS: (&str, &str) = ("project_settings", "settings");
 
 /// Fields a key search may sort by.
-const SORT_FIELDS: &[&str] = &["id", "name", "status", "createdTime", "expireTime", "lastUsedTime", "createdBy"];
+const SORT_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "createdTime",
+    "expireTime",
+    "lastUsedTime",
+    "createdBy",
+];
 
 fn unknown_key(id: &str) -> ApiError {
-    ApiError::not_found("E011004", format!("access key not found: no key with id `{id}`; find keys and their IDs with SearchAccessKeys"))
+    ApiError::not_found(
+        "E011004",
+        format!(
+            "access key not found: no key with id `{id}`; find keys and their IDs with SearchAccessKeys"
+        ),
+    )
 }
 
 fn load_key(ctx: &Ctx, id: &str) -> Result<Value, ApiError> {
-    ctx.db().docs().get(ctx.project_id()?, KEYS_COLL, id)?.ok_or_else(|| unknown_key(id))
+    ctx.db()
+        .docs()
+        .get(ctx.project_id()?, KEYS_COLL, id)?
+        .ok_or_else(|| unknown_key(id))
 }
 
 /// A tenant document by ID, if the tenant exists.
 pub fn find_tenant(ctx: &Ctx, tenant_id: &str) -> Result<Option<Value>, ApiError> {
-    if let Some(t) = ctx.db().docs().get(ctx.project_id()?, "tenants", tenant_id)? {
+    if let Some(t) = ctx
+        .db()
+        .docs()
+        .get(ctx.project_id()?, "tenants", tenant_id)?
+    {
         return Ok(Some(t));
     }
-    Ok(ctx.find("tenants", "id", &json!(tenant_id))?.map(|(_, d)| d))
+    Ok(ctx
+        .find("tenants", "id", &json!(tenant_id))?
+        .map(|(_, d)| d))
 }
 
 /// The key as agents see it: no secret hash, tenant names filled in, G1 field present.
 fn public(ctx: &Ctx, mut doc: Value) -> Result<Value, ApiError> {
-    let Some(obj) = doc.as_object_mut() else { return Err(ApiError::internal("stored access key is not an object")) };
+    let Some(obj) = doc.as_object_mut() else {
+        return Err(ApiError::internal("stored access key is not an object"));
+    };
     obj.remove("secretHash");
     obj.entry("lastUsedTime").or_insert(json!(0));
     if let Some(Value::Array(tenants)) = obj.get_mut("keyTenants") {
         for t in tenants.iter_mut() {
-            let tid = t.get("tenantId").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let tid = t
+                .get("tenantId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             if let Some(name) = find_tenant(ctx, &tid)?.and_then(|d| d.get("name").cloned()) {
                 t["tenantName"] = name;
             }
@@ -75,7 +103,9 @@ fn new_secret() -> String {
     use rand::RngExt;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let tail: String = (0..40).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let tail: String = (0..40)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("idk_{tail}")
 }
 
@@ -85,30 +115,62 @@ fn new_secret() -> String {
 fn check_roles(ctx: &Ctx, role_names: &[String], key_tenants: &[Value]) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
     let roles = ctx.db().docs().scan(&pid, "roles")?;
-    let scope_of = |r: &Value| r.get("tenantId").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let exists = |name: &str, tenant: &str| {
-        roles.iter().any(|(_, r)| r.get("name").and_then(Value::as_str) == Some(name) && (scope_of(r).is_empty() || scope_of(r) == tenant))
+    let scope_of = |r: &Value| {
+        r.get("tenantId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
     };
-    let project_roles: BTreeSet<String> =
-        roles.iter().filter(|(_, r)| scope_of(r).is_empty()).filter_map(|(_, r)| r.get("name")?.as_str().map(str::to_owned)).collect();
+    let exists = |name: &str, tenant: &str| {
+        roles.iter().any(|(_, r)| {
+            r.get("name").and_then(Value::as_str) == Some(name)
+                && (scope_of(r).is_empty() || scope_of(r) == tenant)
+        })
+    };
+    let project_roles: BTreeSet<String> = roles
+        .iter()
+        .filter(|(_, r)| scope_of(r).is_empty())
+        .filter_map(|(_, r)| r.get("name")?.as_str().map(str::to_owned))
+        .collect();
     let mut problems = Vec::new();
-    let unknown: Vec<&str> = role_names.iter().filter(|n| !exists(n, "")).map(String::as_str).collect();
+    let unknown: Vec<&str> = role_names
+        .iter()
+        .filter(|n| !exists(n, ""))
+        .map(String::as_str)
+        .collect();
     if !unknown.is_empty() {
         let known: Vec<&str> = project_roles.iter().map(String::as_str).collect();
-        problems.push(format!("unknown project role(s): {} (project roles are: {})", unknown.join(", "), if known.is_empty() { "none".into() } else { known.join(", ") }));
+        problems.push(format!(
+            "unknown project role(s): {} (project roles are: {})",
+            unknown.join(", "),
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        ));
     }
     let mut seen = BTreeSet::new();
     for kt in key_tenants {
-        let tid = kt.get("tenantId").and_then(Value::as_str).unwrap_or_default();
+        let tid = kt
+            .get("tenantId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !seen.insert(tid.to_owned()) {
             problems.push(format!("tenant `{tid}` is listed twice in keyTenants; list each tenant once with all its roles"));
             continue;
         }
         if find_tenant(ctx, tid)?.is_none() {
-            problems.push(format!("unknown tenant `{tid}` (find tenant IDs with tenants_read.SearchTenants)"));
+            problems.push(format!(
+                "unknown tenant `{tid}` (find tenant IDs with tenants_read.SearchTenants)"
+            ));
             continue;
         }
-        let names: Vec<&str> = kt.get("roleNames").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let names: Vec<&str> = kt
+            .get("roleNames")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let unknown: Vec<&str> = names.into_iter().filter(|n| !exists(n, tid)).collect();
         if !unknown.is_empty() {
             let mut known: Vec<&str> = roles
@@ -118,19 +180,30 @@ fn check_roles(ctx: &Ctx, role_names: &[String], key_tenants: &[Value]) -> Resul
                 .collect();
             known.sort_unstable();
             known.dedup();
-            problems.push(format!("unknown role(s) in tenant `{tid}`: {} (roles usable there: {})", unknown.join(", "), known.join(", ")));
+            problems.push(format!(
+                "unknown role(s) in tenant `{tid}`: {} (roles usable there: {})",
+                unknown.join(", "),
+                known.join(", ")
+            ));
         }
     }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid(format!("{}. Create missing roles with access_control_write.CreateRole or use existing ones.", problems.join("; "))))
+        Err(ApiError::invalid(format!(
+            "{}. Create missing roles with access_control_write.CreateRole or use existing ones.",
+            problems.join("; ")
+        )))
     }
 }
 
 /// Every permitted IP must be a single address or a CIDR range.
 fn check_ips(ips: &[String]) -> Result<(), ApiError> {
-    let bad: Vec<&str> = ips.iter().filter(|ip| super::project::parse_ip_entry(ip).is_none()).map(String::as_str).collect();
+    let bad: Vec<&str> = ips
+        .iter()
+        .filter(|ip| super::project::parse_ip_entry(ip).is_none())
+        .map(String::as_str)
+        .collect();
     if bad.is_empty() {
         Ok(())
     } else {
@@ -147,32 +220,68 @@ fn to_values<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 }
 
 #[operation(auth_keys::SearchAccessKeys)]
-async fn search_access_keys(ctx: &mut Ctx, input: SearchAccessKeysInput) -> Result<SearchAccessKeysOutput, ApiError> {
+async fn search_access_keys(
+    ctx: &mut Ctx,
+    input: SearchAccessKeysInput,
+) -> Result<SearchAccessKeysOutput, ApiError> {
     let args = to_values(&input)?;
     let pid = ctx.project_id()?.to_owned();
     let now = ctx.now_secs();
     // Validate the sort first: a typo should fail loudly rather than silently not sort.
     let mut sort: Vec<(String, bool)> = Vec::new();
-    for s in args.get("sort").and_then(Value::as_array).into_iter().flatten() {
+    for s in args
+        .get("sort")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let field = s.get("field").and_then(Value::as_str).unwrap_or_default();
         if !SORT_FIELDS.contains(&field) {
-            return Err(ApiError::invalid(format!("cannot sort access keys by `{field}`; sortable fields: {}", SORT_FIELDS.join(", "))));
+            return Err(ApiError::invalid(format!(
+                "cannot sort access keys by `{field}`; sortable fields: {}",
+                SORT_FIELDS.join(", ")
+            )));
         }
-        sort.push((field.to_owned(), s.get("desc").and_then(Value::as_bool).unwrap_or(false)));
+        sort.push((
+            field.to_owned(),
+            s.get("desc").and_then(Value::as_bool).unwrap_or(false),
+        ));
     }
     if sort.is_empty() {
         sort.push(("createdTime".into(), true));
     }
     let int = |d: &Value, f: &str| d.get(f).and_then(Value::as_i64).unwrap_or(0);
-    let str_of = |d: &Value, f: &str| d.get(f).and_then(Value::as_str).unwrap_or_default().to_lowercase();
+    let str_of = |d: &Value, f: &str| {
+        d.get(f)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_lowercase()
+    };
     // Time filters arrive in epoch milliseconds; key times are epoch seconds.
     let ms = |name: &str| args.get(name).and_then(Value::as_i64).map(|v| v / 1000);
-    let (from_c, to_c, from_u, to_u, unused_since) =
-        (ms("fromCreatedTime"), ms("toCreatedTime"), ms("fromLastUsedTime"), ms("toLastUsedTime"), ms("notUsedSince"));
-    let tenant_ids: Vec<String> =
-        input.tenant_ids.clone().unwrap_or_default().into_iter().filter(|t| !t.is_empty()).collect();
-    let text = input.text.as_deref().map(str::to_lowercase).filter(|t| !t.is_empty());
-    let mut keys: Vec<Value> = ctx.db().docs().scan(&pid, KEYS_COLL)?
+    let (from_c, to_c, from_u, to_u, unused_since) = (
+        ms("fromCreatedTime"),
+        ms("toCreatedTime"),
+        ms("fromLastUsedTime"),
+        ms("toLastUsedTime"),
+        ms("notUsedSince"),
+    );
+    let tenant_ids: Vec<String> = input
+        .tenant_ids
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect();
+    let text = input
+        .text
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|t| !t.is_empty());
+    let mut keys: Vec<Value> = ctx
+        .db()
+        .docs()
+        .scan(&pid, KEYS_COLL)?
         .into_iter()
         .map(|(_, d)| d)
         .filter(|d| {
@@ -180,29 +289,55 @@ async fn search_access_keys(ctx: &mut Ctx, input: SearchAccessKeysInput) -> Resu
             let expire = int(d, "expireTime");
             let created = int(d, "createdTime");
             (tenant_ids.is_empty()
-                || docs::extract(d, "keyTenants[].tenantId").iter().any(|t| t.as_str().is_some_and(|t| tenant_ids.iter().any(|w| w == t))))
-                && text.as_ref().is_none_or(|t| ["name", "description", "id", "clientId"].iter().any(|f| str_of(d, f).contains(t.as_str())))
-                && input.bound_user_id.as_deref().filter(|u| !u.is_empty()).is_none_or(|u| str_of(d, "boundUserId") == u.to_lowercase())
-                && input.creating_user.as_deref().filter(|u| !u.is_empty()).is_none_or(|u| str_of(d, "createdBy") == u.to_lowercase())
-                && input.custom_attributes.as_ref().is_none_or(|want| {
-                    want.iter().all(|(k, v)| d.get("customAttributes").and_then(|a| a.get(k)) == Some(v))
+                || docs::extract(d, "keyTenants[].tenantId").iter().any(|t| {
+                    t.as_str()
+                        .is_some_and(|t| tenant_ids.iter().any(|w| w == t))
+                }))
+                && text.as_ref().is_none_or(|t| {
+                    ["name", "description", "id", "clientId"]
+                        .iter()
+                        .any(|f| str_of(d, f).contains(t.as_str()))
                 })
-                && input.status.as_deref().is_none_or(|s| str_of(d, "status") == s)
+                && input
+                    .bound_user_id
+                    .as_deref()
+                    .filter(|u| !u.is_empty())
+                    .is_none_or(|u| str_of(d, "boundUserId") == u.to_lowercase())
+                && input
+                    .creating_user
+                    .as_deref()
+                    .filter(|u| !u.is_empty())
+                    .is_none_or(|u| str_of(d, "createdBy") == u.to_lowercase())
+                && input.custom_attributes.as_ref().is_none_or(|want| {
+                    want.iter()
+                        .all(|(k, v)| d.get("customAttributes").and_then(|a| a.get(k)) == Some(v))
+                })
+                && input
+                    .status
+                    .as_deref()
+                    .is_none_or(|s| str_of(d, "status") == s)
                 && from_c.is_none_or(|b| created >= b)
                 && to_c.is_none_or(|b| created <= b)
                 && from_u.is_none_or(|b| used > 0 && used >= b)
                 && to_u.is_none_or(|b| used > 0 && used <= b)
                 && unused_since.is_none_or(|b| used < b)
                 && input.without_expiration.is_none_or(|w| (expire == 0) == w)
-                && input.expired.is_none_or(|e| (expire > 0 && expire <= now) == e)
+                && input
+                    .expired
+                    .is_none_or(|e| (expire > 0 && expire <= now) == e)
         })
         .collect();
     keys.sort_by(|a, b| {
         for (field, desc) in &sort {
             let ord = match (a.get(field), b.get(field)) {
-                (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal),
+                (Some(Value::Number(x)), Some(Value::Number(y))) => x
+                    .as_f64()
+                    .partial_cmp(&y.as_f64())
+                    .unwrap_or(std::cmp::Ordering::Equal),
                 (x, y) => {
-                    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_lowercase();
+                    let s = |v: Option<&Value>| {
+                        v.and_then(Value::as_str).unwrap_or_default().to_lowercase()
+                    };
                     s(x).cmp(&s(y))
                 }
             };
@@ -213,18 +348,27 @@ async fn search_access_keys(ctx: &mut Ctx, input: SearchAccessKeysInput) -> Resu
         }
         std::cmp::Ordering::Equal
     });
-    let keys: Vec<Value> = keys.into_iter().map(|k| public(ctx, k)).collect::<Result<_, _>>()?;
+    let keys: Vec<Value> = keys
+        .into_iter()
+        .map(|k| public(ctx, k))
+        .collect::<Result<_, _>>()?;
     Ok(serde_json::from_value(json!({ "keys": keys }))?)
 }
 
 #[operation(auth_keys::LoadAccessKey)]
-async fn load_access_key(ctx: &mut Ctx, input: LoadAccessKeyInput) -> Result<LoadAccessKeyOutput, ApiError> {
+async fn load_access_key(
+    ctx: &mut Ctx,
+    input: LoadAccessKeyInput,
+) -> Result<LoadAccessKeyOutput, ApiError> {
     let doc = load_key(ctx, &input.id)?;
     Ok(serde_json::from_value(json!({ "key": public(ctx, doc)? }))?)
 }
 
 #[operation(auth_keys::CreateAccessKey)]
-async fn create_access_key(ctx: &mut Ctx, input: CreateAccessKeyInput) -> Result<CreateAccessKeyOutput, ApiError> {
+async fn create_access_key(
+    ctx: &mut Ctx,
+    input: CreateAccessKeyInput,
+) -> Result<CreateAccessKeyOutput, ApiError> {
     let args = to_values(&input)?;
     let now = ctx.now_secs();
     let expire = input.expire_time.unwrap_or(0);
@@ -234,13 +378,19 @@ async fn create_access_key(ctx: &mut Ctx, input: CreateAccessKeyInput) -> Result
         )));
     }
     let role_names = input.role_names.clone().unwrap_or_default();
-    let key_tenants: Vec<Value> = args.get("keyTenants").and_then(Value::as_array).cloned().unwrap_or_default();
+    let key_tenants: Vec<Value> = args
+        .get("keyTenants")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     check_roles(ctx, &role_names, &key_tenants)?;
     let permitted = input.permitted_ips.clone().unwrap_or_default();
     check_ips(&permitted)?;
     let bound = input.user_id.clone().unwrap_or_default();
     if !bound.is_empty() && ctx.find("users", "userId", &json!(bound))?.is_none() {
-        return Err(ApiError::invalid(format!("userId `{bound}` is not a user of this project; find the user's ID with users_read.SearchUsers")));
+        return Err(ApiError::invalid(format!(
+            "userId `{bound}` is not a user of this project; find the user's ID with users_read.SearchUsers"
+        )));
     }
     let secret = new_secret();
     let id = new_id("K2");
@@ -269,28 +419,53 @@ async fn create_access_key(ctx: &mut Ctx, input: CreateAccessKeyInput) -> Result
         "secretHash": sha256_hex(&secret),
     });
     ctx.put(KEYS_COLL, &id, &doc)?;
-    Ok(serde_json::from_value(json!({ "cleartext": secret, "key": public(ctx, doc)? }))?)
+    Ok(serde_json::from_value(
+        json!({ "cleartext": secret, "key": public(ctx, doc)? }),
+    )?)
 }
 
 #[operation(auth_keys::UpdateAccessKey)]
-async fn update_access_key(ctx: &mut Ctx, input: UpdateAccessKeyInput) -> Result<UpdateAccessKeyOutput, ApiError> {
+async fn update_access_key(
+    ctx: &mut Ctx,
+    input: UpdateAccessKeyInput,
+) -> Result<UpdateAccessKeyOutput, ApiError> {
     let args = to_values(&input)?;
     let mut doc = load_key(ctx, &input.id)?;
     if doc.get("editable") == Some(&json!(false)) {
-        return Err(ApiError::invalid(format!("access key `{}` is not editable through the management API", input.id)));
+        return Err(ApiError::invalid(format!(
+            "access key `{}` is not editable through the management API",
+            input.id
+        )));
     }
     // Check the roles the key will end up with: given ones, or the current ones if not given.
     let role_names: Vec<String> = match &input.role_names {
         Some(r) => r.clone(),
-        None => docs::extract(&doc, "roleNames").iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        None => docs::extract(&doc, "roleNames")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
     };
-    let key_tenants: Vec<Value> = args.get("keyTenants").or(doc.get("keyTenants")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let key_tenants: Vec<Value> = args
+        .get("keyTenants")
+        .or(doc.get("keyTenants"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     check_roles(ctx, &role_names, &key_tenants)?;
     if let Some(ips) = &input.permitted_ips {
         check_ips(ips)?;
     }
-    let obj = doc.as_object_mut().ok_or_else(|| ApiError::internal("stored access key is not an object"))?;
-    for field in ["name", "description", "roleNames", "customClaims", "permittedIps", "customAttributes"] {
+    let obj = doc
+        .as_object_mut()
+        .ok_or_else(|| ApiError::internal("stored access key is not an object"))?;
+    for field in [
+        "name",
+        "description",
+        "roleNames",
+        "customClaims",
+        "permittedIps",
+        "customAttributes",
+    ] {
         if let Some(v) = args.get(field) {
             obj.insert(field.into(), v.clone());
         }
@@ -320,7 +495,10 @@ fn set_status(ctx: &Ctx, ids: &[String], status: &str) -> Result<(), ApiError> {
     if !unknown.is_empty() {
         return Err(ApiError::not_found(
             "E011004",
-            format!("access key(s) not found: {}; nothing was changed. Find key IDs with SearchAccessKeys", unknown.join(", ")),
+            format!(
+                "access key(s) not found: {}; nothing was changed. Find key IDs with SearchAccessKeys",
+                unknown.join(", ")
+            ),
         ));
     }
     for (id, mut d) in found {
@@ -331,40 +509,68 @@ fn set_status(ctx: &Ctx, ids: &[String], status: &str) -> Result<(), ApiError> {
 }
 
 #[operation(auth_keys::ActivateAccessKey)]
-async fn activate_access_key(ctx: &mut Ctx, input: ActivateAccessKeyInput) -> Result<ActivateAccessKeyOutput, ApiError> {
+async fn activate_access_key(
+    ctx: &mut Ctx,
+    input: ActivateAccessKeyInput,
+) -> Result<ActivateAccessKeyOutput, ApiError> {
     set_status(ctx, &[input.id], "active")?;
     Ok(ActivateAccessKeyOutput {})
 }
 
 #[operation(auth_keys::DeactivateAccessKey)]
-async fn deactivate_access_key(ctx: &mut Ctx, input: DeactivateAccessKeyInput) -> Result<DeactivateAccessKeyOutput, ApiError> {
+async fn deactivate_access_key(
+    ctx: &mut Ctx,
+    input: DeactivateAccessKeyInput,
+) -> Result<DeactivateAccessKeyOutput, ApiError> {
     set_status(ctx, &[input.id], "inactive")?;
     Ok(DeactivateAccessKeyOutput {})
 }
 
 #[operation(auth_keys::ActivateAccessKeys)]
-async fn activate_access_keys(ctx: &mut Ctx, input: ActivateAccessKeysInput) -> Result<ActivateAccessKeysOutput, ApiError> {
+async fn activate_access_keys(
+    ctx: &mut Ctx,
+    input: ActivateAccessKeysInput,
+) -> Result<ActivateAccessKeysOutput, ApiError> {
     set_status(ctx, &input.ids, "active")?;
     Ok(ActivateAccessKeysOutput {})
 }
 
 #[operation(auth_keys::DeactivateAccessKeys)]
-async fn deactivate_access_keys(ctx: &mut Ctx, input: DeactivateAccessKeysInput) -> Result<DeactivateAccessKeysOutput, ApiError> {
+async fn deactivate_access_keys(
+    ctx: &mut Ctx,
+    input: DeactivateAccessKeysInput,
+) -> Result<DeactivateAccessKeysOutput, ApiError> {
     set_status(ctx, &input.ids, "inactive")?;
     Ok(DeactivateAccessKeysOutput {})
 }
 
 #[operation(auth_keys::DeleteAccessKeys)]
-async fn delete_access_keys(ctx: &mut Ctx, input: DeleteAccessKeysInput) -> Result<DeleteAccessKeysOutput, ApiError> {
+async fn delete_access_keys(
+    ctx: &mut Ctx,
+    input: DeleteAccessKeysInput,
+) -> Result<DeleteAccessKeysOutput, ApiError> {
     let pid = ctx.project_id()?.to_owned();
     let unknown: Vec<&str> = input
         .ids
         .iter()
-        .filter(|id| ctx.db().docs().get(&pid, KEYS_COLL, id).ok().flatten().is_none())
+        .filter(|id| {
+            ctx.db()
+                .docs()
+                .get(&pid, KEYS_COLL, id)
+                .ok()
+                .flatten()
+                .is_none()
+        })
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        return Err(ApiError::not_found("E011004", format!("access key(s) not found: {}; nothing was deleted", unknown.join(", "))));
+        return Err(ApiError::not_found(
+            "E011004",
+            format!(
+                "access key(s) not found: {}; nothing was deleted",
+                unknown.join(", ")
+            ),
+        ));
     }
     for id in &input.ids {
         ctx.db().docs().delete(&pid, KEYS_COLL, id)?;
@@ -373,7 +579,10 @@ async fn delete_access_keys(ctx: &mut Ctx, input: DeleteAccessKeysInput) -> Resu
 }
 
 #[operation(auth_keys::RotateAccessKey)]
-async fn rotate_access_key(ctx: &mut Ctx, input: RotateAccessKeyInput) -> Result<RotateAccessKeyOutput, ApiError> {
+async fn rotate_access_key(
+    ctx: &mut Ctx,
+    input: RotateAccessKeyInput,
+) -> Result<RotateAccessKeyOutput, ApiError> {
     let mut doc = load_key(ctx, &input.id)?;
     if doc.get("status").and_then(Value::as_str) != Some("active") {
         return Err(ApiError::invalid(format!(
@@ -385,7 +594,9 @@ async fn rotate_access_key(ctx: &mut Ctx, input: RotateAccessKeyInput) -> Result
     let secret = new_secret();
     doc["secretHash"] = json!(sha256_hex(&secret));
     ctx.put(KEYS_COLL, &input.id, &doc)?;
-    Ok(serde_json::from_value(json!({ "cleartext": secret, "key": public(ctx, doc)? }))?)
+    Ok(serde_json::from_value(
+        json!({ "cleartext": secret, "key": public(ctx, doc)? }),
+    )?)
 }
 
 /// The policy a project has before anyone configures one.
@@ -402,7 +613,11 @@ pub fn default_password_settings() -> Value {
 /// The project-level policy (stored inside the project settings document).
 pub fn project_password_settings(ctx: &Ctx) -> Result<Value, ApiError> {
     let (coll, id) = PROJECT_SETTINGS;
-    let stored = ctx.db().docs().get(ctx.project_id()?, coll, id)?.and_then(|d| d.get("passwordSettings").cloned());
+    let stored = ctx
+        .db()
+        .docs()
+        .get(ctx.project_id()?, coll, id)?
+        .and_then(|d| d.get("passwordSettings").cloned());
     let mut p = default_password_settings();
     merge(&mut p, stored.as_ref());
     p["tenantId"] = json!("");
@@ -423,16 +638,30 @@ fn effective_settings(ctx: &Ctx, tenant_id: &str) -> Result<Value, ApiError> {
         return project_password_settings(ctx);
     }
     if find_tenant(ctx, tenant_id)?.is_none() {
-        return Err(ApiError::not_found("E011004", format!("tenant not found: no tenant with id `{tenant_id}`; find tenant IDs with tenants_read.SearchTenants")));
+        return Err(ApiError::not_found(
+            "E011004",
+            format!(
+                "tenant not found: no tenant with id `{tenant_id}`; find tenant IDs with tenants_read.SearchTenants"
+            ),
+        ));
     }
     let mut p = project_password_settings(ctx)?;
-    merge(&mut p, ctx.db().docs().get(ctx.project_id()?, PASSWORD_COLL, tenant_id)?.as_ref());
+    merge(
+        &mut p,
+        ctx.db()
+            .docs()
+            .get(ctx.project_id()?, PASSWORD_COLL, tenant_id)?
+            .as_ref(),
+    );
     p["tenantId"] = json!(tenant_id);
     Ok(p)
 }
 
 #[operation(auth_keys::GetPasswordSettings)]
-async fn get_password_settings(ctx: &mut Ctx, input: GetPasswordSettingsInput) -> Result<GetPasswordSettingsOutput, ApiError> {
+async fn get_password_settings(
+    ctx: &mut Ctx,
+    input: GetPasswordSettingsInput,
+) -> Result<GetPasswordSettingsOutput, ApiError> {
     let p = effective_settings(ctx, input.tenant_id.as_deref().unwrap_or_default())?;
     Ok(serde_json::from_value(p)?)
 }
@@ -446,7 +675,9 @@ fn check_policy(p: &Value) -> Result<(), ApiError> {
         problems.push("`lock` is on but `lockAttempts` is not ≥ 1");
     }
     if on("tempLock") && (n("tempLockAttempts") < 1 || n("tempLockDuration") < 1) {
-        problems.push("`tempLock` is on but `tempLockAttempts` and `tempLockDuration` are not both ≥ 1");
+        problems.push(
+            "`tempLock` is on but `tempLockAttempts` and `tempLockDuration` are not both ≥ 1",
+        );
     }
     if on("expiration") && n("expirationWeeks") < 1 {
         problems.push("`expiration` is on but `expirationWeeks` is not ≥ 1");
@@ -457,7 +688,14 @@ fn check_policy(p: &Value) -> Result<(), ApiError> {
     if on("lock") && on("tempLock") && n("tempLockAttempts") >= n("lockAttempts") {
         problems.push("`tempLockAttempts` must be lower than `lockAttempts`, or the permanent lock always comes first");
     }
-    if problems.is_empty() { Ok(()) } else { Err(ApiError::invalid(format!("inconsistent password policy: {}", problems.join("; ")))) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "inconsistent password policy: {}",
+            problems.join("; ")
+        )))
+    }
 }
 
 #[operation(auth_keys::ConfigurePasswordSettings)]
@@ -473,7 +711,11 @@ async fn configure_password_settings(
     let pid = ctx.project_id()?.to_owned();
     if tenant_id.is_empty() {
         let (coll, id) = PROJECT_SETTINGS;
-        let mut settings = ctx.db().docs().get(&pid, coll, id)?.unwrap_or_else(|| json!({}));
+        let mut settings = ctx
+            .db()
+            .docs()
+            .get(&pid, coll, id)?
+            .unwrap_or_else(|| json!({}));
         if let Some(m) = policy.as_object_mut() {
             m.remove("tenantId");
         }

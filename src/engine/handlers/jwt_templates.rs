@@ -48,22 +48,55 @@ pub(crate) fn defaults() -> Map<String, Value> {
 /// Fields with a closed set of values: (field, issue code, accepted values; "" = Descope's default).
 const ENUMS: &[(&str, &str, &[&str])] = &[
     ("type", "INVALID_TYPE", &["user", "key"]),
-    ("authSchema", "INVALID_AUTH_SCHEMA", &["", "default", "tenantOnly", "none"]),
-    ("issuerType", "INVALID_ISSUER_TYPE", &["", "legacy", "inbound", "federated"]),
-    ("emptyClaimPolicy", "INVALID_EMPTY_CLAIM_POLICY", &["", "none", "nil", "delete"]),
+    (
+        "authSchema",
+        "INVALID_AUTH_SCHEMA",
+        &["", "default", "tenantOnly", "none"],
+    ),
+    (
+        "issuerType",
+        "INVALID_ISSUER_TYPE",
+        &["", "legacy", "inbound", "federated"],
+    ),
+    (
+        "emptyClaimPolicy",
+        "INVALID_EMPTY_CLAIM_POLICY",
+        &["", "none", "nil", "delete"],
+    ),
 ];
 
 /// Claims Descope sets on every token itself, with what to do instead of overriding them.
 const RESERVED: &[(&str, &str)] = &[
-    ("iss", "the issuer is set by Descope; choose its form with `issuerType` or `conformanceIssuer`"),
-    ("exp", "token lifetimes come from the project settings (project_write UpdateProjectSettings)"),
+    (
+        "iss",
+        "the issuer is set by Descope; choose its form with `issuerType` or `conformanceIssuer`",
+    ),
+    (
+        "exp",
+        "token lifetimes come from the project settings (project_write UpdateProjectSettings)",
+    ),
     ("iat", "the issue time is set when the token is signed"),
-    ("nbf", "tokens are valid from the moment they are issued; the claim is set by Descope"),
+    (
+        "nbf",
+        "tokens are valid from the moment they are issued; the claim is set by Descope",
+    ),
     ("jti", "set `addJti: true` to give every token a unique ID"),
-    ("amr", "the authentication methods used are recorded by Descope"),
-    ("drn", "the token kind (session or refresh) is recorded by Descope"),
-    ("nsec", "holds the claims client SDKs add, which are not trusted; it is set by Descope"),
-    ("dct", "the current tenant is set by Descope (see `autoDCT`)"),
+    (
+        "amr",
+        "the authentication methods used are recorded by Descope",
+    ),
+    (
+        "drn",
+        "the token kind (session or refresh) is recorded by Descope",
+    ),
+    (
+        "nsec",
+        "holds the claims client SDKs add, which are not trusted; it is set by Descope",
+    ),
+    (
+        "dct",
+        "the current tenant is set by Descope (see `autoDCT`)",
+    ),
 ];
 
 /// Descope's authorization claims: reserved unless `authSchema` is `none`.
@@ -71,8 +104,22 @@ const AUTHZ_CLAIMS: &[&str] = &["tenants", "roles", "permissions"];
 
 /// What `{{user.…}}`, `{{tenant.…}}` and `{{key.…}}` may name (besides `customAttributes.<name>`).
 const USER_FIELDS: &[&str] = &[
-    "userId", "loginIds", "email", "phone", "name", "givenName", "middleName", "familyName", "picture",
-    "verifiedEmail", "verifiedPhone", "status", "roleNames", "userTenants", "externalIds", "createdTime",
+    "userId",
+    "loginIds",
+    "email",
+    "phone",
+    "name",
+    "givenName",
+    "middleName",
+    "familyName",
+    "picture",
+    "verifiedEmail",
+    "verifiedPhone",
+    "status",
+    "roleNames",
+    "userTenants",
+    "externalIds",
+    "createdTime",
 ];
 const TENANT_FIELDS: &[&str] = &["id", "name", "domains"];
 const KEY_FIELDS: &[&str] = &["id", "name", "clientId", "roleNames", "boundUserId"];
@@ -102,8 +149,16 @@ impl Issue {
 /// The path of `key` under `parent`: `parent.key` for plain identifiers, else `parent["key"]`
 /// (claim names are often URLs or contain dashes).
 fn child_path(parent: &str, key: &str) -> String {
-    let plain = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain { format!("{parent}.{key}") } else { format!("{parent}[{}]", Value::from(key)) }
+    let plain = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        format!("{parent}.{key}")
+    } else {
+        format!("{parent}[{}]", Value::from(key))
+    }
 }
 
 /// What the checks need to know about the project.
@@ -116,10 +171,17 @@ struct Known {
 
 fn names_in(ctx: &Ctx, coll: &str) -> Result<Vec<(String, String)>, ApiError> {
     let pid = ctx.project_id()?;
-    Ok(ctx.db().docs().scan(pid, coll)?
+    Ok(ctx
+        .db()
+        .docs()
+        .scan(pid, coll)?
         .into_iter()
         .map(|(id, d)| {
-            let name = d.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| id.clone());
+            let name = d
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| id.clone());
             (id, name)
         })
         .collect())
@@ -127,14 +189,27 @@ fn names_in(ctx: &Ctx, coll: &str) -> Result<Vec<(String, String)>, ApiError> {
 
 fn known(ctx: &Ctx) -> Result<Known, ApiError> {
     Ok(Known {
-        user_attrs: names_in(ctx, USER_ATTRS)?.into_iter().map(|(_, n)| n).collect(),
-        tenant_attrs: names_in(ctx, TENANT_ATTRS)?.into_iter().map(|(_, n)| n).collect(),
+        user_attrs: names_in(ctx, USER_ATTRS)?
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect(),
+        tenant_attrs: names_in(ctx, TENANT_ATTRS)?
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect(),
         templates: names_in(ctx, TEMPLATES)?,
     })
 }
 
 fn listed(set: &BTreeSet<String>) -> String {
-    if set.is_empty() { "none".to_owned() } else { set.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ") }
+    if set.is_empty() {
+        "none".to_owned()
+    } else {
+        set.iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The checker: collects issues over one template.
@@ -147,8 +222,21 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
-    fn push(&mut self, code: &'static str, error: bool, path: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) {
-        self.issues.push(Issue { code, error, path: path.into(), message: message.into(), hint: hint.into() });
+    fn push(
+        &mut self,
+        code: &'static str,
+        error: bool,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.issues.push(Issue {
+            code,
+            error,
+            path: path.into(),
+            message: message.into(),
+            hint: hint.into(),
+        });
     }
 
     /// Claim names, value sizes and dynamic values, at every depth.
@@ -160,9 +248,24 @@ impl Check<'_> {
                     self.claims += 1;
                     let p = child_path(path, key);
                     if key.trim().is_empty() {
-                        self.push("EMPTY_CLAIM_NAME", true, &p, format!("a claim under `{path}` has an empty name"), "give the claim a name, or remove it");
+                        self.push(
+                            "EMPTY_CLAIM_NAME",
+                            true,
+                            &p,
+                            format!("a claim under `{path}` has an empty name"),
+                            "give the claim a name, or remove it",
+                        );
                     } else if key.chars().count() > MAX_KEY_CHARS {
-                        self.push("CLAIM_KEY_TOO_LONG", true, &p, format!("the claim name has {} characters; Descope allows {MAX_KEY_CHARS}", key.chars().count()), "shorten the claim name");
+                        self.push(
+                            "CLAIM_KEY_TOO_LONG",
+                            true,
+                            &p,
+                            format!(
+                                "the claim name has {} characters; Descope allows {MAX_KEY_CHARS}",
+                                key.chars().count()
+                            ),
+                            "shorten the claim name",
+                        );
                     }
                     let lower = key.to_lowercase();
                     if let Some((_, other)) = seen.iter().find(|(l, _)| *l == lower) {
@@ -187,7 +290,13 @@ impl Check<'_> {
             Value::String(s) => {
                 let n = s.chars().count();
                 if n > MAX_VALUE_CHARS {
-                    self.push("CLAIM_VALUE_TOO_LONG", true, path, format!("the value has {n} characters; Descope allows {MAX_VALUE_CHARS}"), "shorten the value, or move the data out of the token");
+                    self.push(
+                        "CLAIM_VALUE_TOO_LONG",
+                        true,
+                        path,
+                        format!("the value has {n} characters; Descope allows {MAX_VALUE_CHARS}"),
+                        "shorten the value, or move the data out of the token",
+                    );
                 }
                 self.dynamic_values(s, path);
             }
@@ -205,7 +314,10 @@ impl Check<'_> {
                     "MALFORMED_DYNAMIC_VALUE",
                     true,
                     path,
-                    format!("`{{{{{}` opens a dynamic value but never closes it", after.chars().take(40).collect::<String>().trim_end()),
+                    format!(
+                        "`{{{{{}` opens a dynamic value but never closes it",
+                        after.chars().take(40).collect::<String>().trim_end()
+                    ),
                     "close it with `}}`, e.g. `{{user.userId}}`",
                 );
                 return;
@@ -217,7 +329,14 @@ impl Check<'_> {
 
     fn reference(&mut self, expr: &str, path: &str) {
         let parts: Vec<&str> = expr.split('.').collect();
-        if expr.is_empty() || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
+        if expr.is_empty()
+            || parts.iter().any(|p| {
+                p.is_empty()
+                    || !p
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+        {
             self.push(
                 "MALFORMED_DYNAMIC_VALUE",
                 true,
@@ -257,7 +376,14 @@ impl Check<'_> {
     }
 
     /// A field of a source, or one of its custom attributes (checked against `attrs`).
-    fn field(&mut self, path: &str, expr: &str, rest: &[&str], fields: &[&str], attrs: Option<(&BTreeSet<String>, &str, &str)>) {
+    fn field(
+        &mut self,
+        path: &str,
+        expr: &str,
+        rest: &[&str],
+        fields: &[&str],
+        attrs: Option<(&BTreeSet<String>, &str, &str)>,
+    ) {
         if let (Some((defined, how, owner)), Some(&"customAttributes")) = (attrs, rest.first()) {
             match rest {
                 [_] => {}
@@ -289,14 +415,24 @@ impl Check<'_> {
         // A near miss (`fullName` → `name`, `roles` → `roleNames`) makes the hint concrete.
         let near = fields
             .iter()
-            .filter(|f| !lower.is_empty() && (lower.contains(&f.to_lowercase()) || f.to_lowercase().contains(&lower)))
+            .filter(|f| {
+                !lower.is_empty()
+                    && (lower.contains(&f.to_lowercase()) || f.to_lowercase().contains(&lower))
+            })
             .max_by_key(|f| f.len());
         let root = expr.split('.').next().unwrap_or_default();
         let hint = match near {
-            Some(f) => format!("did you mean `{{{{{root}.{f}}}}}`? Known fields: {}", fields.join(", ")),
+            Some(f) => format!(
+                "did you mean `{{{{{root}.{f}}}}}`? Known fields: {}",
+                fields.join(", ")
+            ),
             None => format!("known fields: {}", fields.join(", ")),
         };
-        let what = if rest.is_empty() { format!("`{{{{{expr}}}}}` names no field") } else { format!("`{{{{{expr}}}}}` is not a known {root} field") };
+        let what = if rest.is_empty() {
+            format!("`{{{{{expr}}}}}` names no field")
+        } else {
+            format!("`{{{{{expr}}}}}` is not a known {root} field")
+        };
         self.push("UNKNOWN_DYNAMIC_VALUE", true, path, what, hint);
     }
 }
@@ -343,7 +479,10 @@ impl<'de> Visitor<'de> for DupScan<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(DupScan { path: format!("{}[{}]", self.path, out.len()), dups: &mut *self.dups })? {
+        while let Some(v) = seq.next_element_seed(DupScan {
+            path: format!("{}[{}]", self.path, out.len()),
+            dups: &mut *self.dups,
+        })? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -352,7 +491,10 @@ impl<'de> Visitor<'de> for DupScan<'_> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let p = child_path(&self.path, &key);
-            let v = map.next_value_seed(DupScan { path: p.clone(), dups: &mut *self.dups })?;
+            let v = map.next_value_seed(DupScan {
+                path: p.clone(),
+                dups: &mut *self.dups,
+            })?;
             if out.insert(key, v).is_some() {
                 self.dups.push(p);
             }
@@ -365,7 +507,11 @@ impl<'de> Visitor<'de> for DupScan<'_> {
 fn parse_claims(text: &str) -> Result<(Value, Vec<String>), serde_json::Error> {
     let mut dups = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = DupScan { path: "template".into(), dups: &mut dups }.deserialize(&mut de)?;
+    let v = DupScan {
+        path: "template".into(),
+        dups: &mut dups,
+    }
+    .deserialize(&mut de)?;
     de.end()?;
     Ok((v, dups))
 }
@@ -397,10 +543,24 @@ fn fits(d: &Value, v: &Value) -> bool {
 /// Every problem with template `t` in the project `known` describes (fields first, then claims
 /// in template order). `own_id` is the stored template `t` replaces, whose own name is no clash.
 /// Also returns the claims as an object when they could be read.
-fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option<Map<String, Value>>, Vec<Issue>) {
+fn check(
+    t: &Map<String, Value>,
+    known: &Known,
+    own_id: Option<&str>,
+) -> (Option<Map<String, Value>>, Vec<Issue>) {
     let fields = defaults();
-    let text = |f: &str| t.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let mut c = Check { known, kind: "", issues: Vec::new(), claims: 0 };
+    let text = |f: &str| {
+        t.get(f)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut c = Check {
+        known,
+        kind: "",
+        issues: Vec::new(),
+        claims: 0,
+    };
 
     for (k, v) in t {
         match fields.get(k) {
@@ -409,11 +569,18 @@ fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option
                 false,
                 k.as_str(),
                 format!("`{k}` is not a JWT template field and is ignored"),
-                format!("remove it, or use one of: {}", fields.keys().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "remove it, or use one of: {}",
+                    fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             ),
-            Some(d) if k != "template" && !fits(d, v) => {
-                c.push("INVALID_FIELD_TYPE", true, k.as_str(), format!("`{k}` is {}, but must be {}", type_name(v), type_name(d)), format!("give `{k}` {} value", type_name(d)))
-            }
+            Some(d) if k != "template" && !fits(d, v) => c.push(
+                "INVALID_FIELD_TYPE",
+                true,
+                k.as_str(),
+                format!("`{k}` is {}, but must be {}", type_name(v), type_name(d)),
+                format!("give `{k}` {} value", type_name(d)),
+            ),
             _ => {}
         }
     }
@@ -421,8 +588,16 @@ fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option
     let name = text("name");
     let name = name.trim();
     if name.is_empty() {
-        c.push("NAME_MISSING", true, "name", "the template has no name", "set `name`; it must be unique in the project");
-    } else if let Some((id, other)) = known.templates.iter().find(|(id, n)| Some(id.as_str()) != own_id && n.trim().to_lowercase() == name.to_lowercase()) {
+        c.push(
+            "NAME_MISSING",
+            true,
+            "name",
+            "the template has no name",
+            "set `name`; it must be unique in the project",
+        );
+    } else if let Some((id, other)) = known.templates.iter().find(|(id, n)| {
+        Some(id.as_str()) != own_id && n.trim().to_lowercase() == name.to_lowercase()
+    }) {
         c.push(
             "NAME_TAKEN",
             true,
@@ -435,8 +610,23 @@ fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option
         if let Some(Value::String(v)) = t.get(*f)
             && !allowed.contains(&v.as_str())
         {
-            let shown: Vec<String> = allowed.iter().map(|a| if a.is_empty() { "empty (the default)".to_owned() } else { format!("`{a}`") }).collect();
-            c.push(code, true, *f, format!("`{f}` is `{v}`, which is not a known value"), format!("use one of: {}", shown.join(", ")));
+            let shown: Vec<String> = allowed
+                .iter()
+                .map(|a| {
+                    if a.is_empty() {
+                        "empty (the default)".to_owned()
+                    } else {
+                        format!("`{a}`")
+                    }
+                })
+                .collect();
+            c.push(
+                code,
+                true,
+                *f,
+                format!("`{f}` is `{v}`, which is not a known value"),
+                format!("use one of: {}", shown.join(", ")),
+            );
         }
     }
     let kind = match t.get("type").and_then(Value::as_str) {
@@ -452,40 +642,76 @@ fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option
             None
         }
         Some(Value::Object(m)) => Some(m.clone()),
-        Some(Value::String(json_text)) => match parse_claims(json_text) {
-            Ok((Value::Object(m), dups)) => {
-                for d in dups {
-                    c.push("DUPLICATE_CLAIM", true, d, "the claim is written twice in the JSON text; only the last value would be kept", "keep one of them");
+        Some(Value::String(json_text)) => {
+            match parse_claims(json_text) {
+                Ok((Value::Object(m), dups)) => {
+                    for d in dups {
+                        c.push("DUPLICATE_CLAIM", true, d, "the claim is written twice in the JSON text; only the last value would be kept", "keep one of them");
+                    }
+                    Some(m)
                 }
-                Some(m)
+                Ok((other, _)) => {
+                    c.push(
+                        "TEMPLATE_NOT_OBJECT",
+                        true,
+                        "template",
+                        format!(
+                            "the claims JSON is {}, not an object of claims",
+                            type_name(&other)
+                        ),
+                        "wrap the claims in an object: {\"claim\": \"value\"}",
+                    );
+                    None
+                }
+                Err(e) => {
+                    c.push("INVALID_JSON", true, "template", format!("the claims are not valid JSON: {e}"), "fix the JSON text at that line and column, or pass the claims as an object");
+                    None
+                }
             }
-            Ok((other, _)) => {
-                c.push("TEMPLATE_NOT_OBJECT", true, "template", format!("the claims JSON is {}, not an object of claims", type_name(&other)), "wrap the claims in an object: {\"claim\": \"value\"}");
-                None
-            }
-            Err(e) => {
-                c.push("INVALID_JSON", true, "template", format!("the claims are not valid JSON: {e}"), "fix the JSON text at that line and column, or pass the claims as an object");
-                None
-            }
-        },
+        }
         Some(other) => {
-            c.push("TEMPLATE_NOT_OBJECT", true, "template", format!("`template` is {}, not an object of claims", type_name(other)), "set `template` to an object of claims, or to its JSON text");
+            c.push(
+                "TEMPLATE_NOT_OBJECT",
+                true,
+                "template",
+                format!(
+                    "`template` is {}, not an object of claims",
+                    type_name(other)
+                ),
+                "set `template` to an object of claims, or to its JSON text",
+            );
             None
         }
     };
 
     if let Some(m) = &claims {
         if m.is_empty() {
-            c.push("EMPTY_TEMPLATE", false, "template", "the template adds no claims", "add claims, or delete the template");
+            c.push(
+                "EMPTY_TEMPLATE",
+                false,
+                "template",
+                "the template adds no claims",
+                "add claims, or delete the template",
+            );
         }
         let auth_schema = text("authSchema");
         let override_sub = t.get("overrideSubject") == Some(&Value::Bool(true));
         for key in m.keys() {
             let p = child_path("template", key);
             if let Some((_, instead)) = RESERVED.iter().find(|(r, _)| r == key) {
-                c.push("RESERVED_CLAIM_KEY", true, p, format!("`{key}` is set by Descope on every token and cannot be overridden"), format!("remove the claim; {instead}"));
+                c.push(
+                    "RESERVED_CLAIM_KEY",
+                    true,
+                    p,
+                    format!("`{key}` is set by Descope on every token and cannot be overridden"),
+                    format!("remove the claim; {instead}"),
+                );
             } else if AUTHZ_CLAIMS.contains(&key.as_str()) && auth_schema != "none" {
-                let schema = if auth_schema.is_empty() { "default" } else { auth_schema.as_str() };
+                let schema = if auth_schema.is_empty() {
+                    "default"
+                } else {
+                    auth_schema.as_str()
+                };
                 c.push(
                     "RESERVED_CLAIM_KEY",
                     true,
@@ -525,7 +751,9 @@ fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option
         if c.claims > MAX_CLAIMS {
             c.push("TOO_MANY_CLAIMS", true, "template", format!("the template has {} claims (nested ones included); Descope allows {MAX_CLAIMS}", c.claims), "remove claims, or group data the consumer does not need per request out of the token");
         }
-        let bytes = serde_json::to_string(m).map(|s| s.len()).unwrap_or_default();
+        let bytes = serde_json::to_string(m)
+            .map(|s| s.len())
+            .unwrap_or_default();
         if bytes > COOKIE_BYTES && t.get("omitCustomClaimsFromDSR") != Some(&Value::Bool(true)) {
             c.push(
                 "TEMPLATE_TOO_LARGE",
@@ -540,19 +768,37 @@ fn check(t: &Map<String, Value>, known: &Known, own_id: Option<&str>) -> (Option
 }
 
 fn unknown_template(id: &str) -> ApiError {
-    ApiError::not_found("E011004", format!("JWT template not found: no template with id `{id}` in this project; see ListJwtTemplates for the project's templates"))
+    ApiError::not_found(
+        "E011004",
+        format!(
+            "JWT template not found: no template with id `{id}` in this project; see ListJwtTemplates for the project's templates"
+        ),
+    )
 }
 
 fn load(ctx: &Ctx, id: &str) -> Result<Map<String, Value>, ApiError> {
-    let doc = ctx.db().docs().get(ctx.project_id()?, TEMPLATES, id)?.ok_or_else(|| unknown_template(id))?;
+    let doc = ctx
+        .db()
+        .docs()
+        .get(ctx.project_id()?, TEMPLATES, id)?
+        .ok_or_else(|| unknown_template(id))?;
     Ok(doc.as_object().cloned().unwrap_or_default())
 }
 
 /// Checks `t` and, when no issue is an error, stores it under `id` (defaults filled in, claims
 /// as an object, unknown fields dropped); otherwise fails naming every error.
-fn save_checked(ctx: &Ctx, t: Map<String, Value>, own_id: Option<&str>, id: &str) -> Result<Value, ApiError> {
+fn save_checked(
+    ctx: &Ctx,
+    t: Map<String, Value>,
+    own_id: Option<&str>,
+    id: &str,
+) -> Result<Value, ApiError> {
     let (claims, issues) = check(&t, &known(ctx)?, own_id);
-    let errors: Vec<String> = issues.iter().filter(|i| i.error).map(|i| format!("{} ({}): {}; fix: {}", i.path, i.code, i.message, i.hint)).collect();
+    let errors: Vec<String> = issues
+        .iter()
+        .filter(|i| i.error)
+        .map(|i| format!("{} ({}): {}; fix: {}", i.path, i.code, i.message, i.hint))
+        .collect();
     if !errors.is_empty() {
         return Err(ApiError::invalid(format!(
             "the JWT template was not saved; {} error(s) (ValidateJwtTemplate lists them with warnings):\n- {}",
@@ -567,7 +813,12 @@ fn save_checked(ctx: &Ctx, t: Map<String, Value>, own_id: Option<&str>, id: &str
         }
     }
     doc.insert("id".into(), json!(id));
-    let name = doc.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    let name = doc
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     doc.insert("name".into(), json!(name));
     doc.insert("template".into(), Value::Object(claims.unwrap_or_default()));
     let doc = Value::Object(doc);
@@ -579,7 +830,10 @@ fn save_checked(ctx: &Ctx, t: Map<String, Value>, own_id: Option<&str>, id: &str
 // Operations
 
 #[operation(project::ValidateJwtTemplate)]
-async fn validate_jwt_template(ctx: &mut Ctx, input: ValidateJwtTemplateInput) -> Result<ValidateJwtTemplateOutput, ApiError> {
+async fn validate_jwt_template(
+    ctx: &mut Ctx,
+    input: ValidateJwtTemplateInput,
+) -> Result<ValidateJwtTemplateOutput, ApiError> {
     let stored = match &input.id {
         Some(id) => Some(load(ctx, id)?),
         None => None,
@@ -598,18 +852,41 @@ async fn validate_jwt_template(ctx: &mut Ctx, input: ValidateJwtTemplateInput) -
             ));
         }
     };
-    let own = input.id.clone().or_else(|| t.get("id").and_then(Value::as_str).map(str::to_owned));
+    let own = input
+        .id
+        .clone()
+        .or_else(|| t.get("id").and_then(Value::as_str).map(str::to_owned));
     let (_, issues) = check(&t, &known(ctx)?, own.as_deref());
-    out(json!({ "valid": !issues.iter().any(|i| i.error), "issues": issues.iter().map(Issue::json).collect::<Vec<_>>() }))
+    out(
+        json!({ "valid": !issues.iter().any(|i| i.error), "issues": issues.iter().map(Issue::json).collect::<Vec<_>>() }),
+    )
 }
 
 #[operation(project::CreateJwtTemplate)]
-async fn create_jwt_template(ctx: &mut Ctx, input: CreateJwtTemplateInput) -> Result<CreateJwtTemplateOutput, ApiError> {
+async fn create_jwt_template(
+    ctx: &mut Ctx,
+    input: CreateJwtTemplateInput,
+) -> Result<CreateJwtTemplateOutput, ApiError> {
     let t = args(&input.template)?;
     // A given ID is kept (so a template can be recreated as it was), unless it is taken.
-    let id = match t.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-        Some(id) if ctx.db().docs().get(ctx.project_id()?, TEMPLATES, id)?.is_some() => {
-            return Err(ApiError::conflict("E011001", format!("a JWT template with id `{id}` already exists; change it with UpdateJwtTemplate, or leave `id` out to get a new one")));
+    let id = match t
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id)
+            if ctx
+                .db()
+                .docs()
+                .get(ctx.project_id()?, TEMPLATES, id)?
+                .is_some() =>
+        {
+            return Err(ApiError::conflict(
+                "E011001",
+                format!(
+                    "a JWT template with id `{id}` already exists; change it with UpdateJwtTemplate, or leave `id` out to get a new one"
+                ),
+            ));
         }
         Some(id) => id.to_owned(),
         None => new_id("JT"),
@@ -618,10 +895,20 @@ async fn create_jwt_template(ctx: &mut Ctx, input: CreateJwtTemplateInput) -> Re
 }
 
 #[operation(project::UpdateJwtTemplate)]
-async fn update_jwt_template(ctx: &mut Ctx, input: UpdateJwtTemplateInput) -> Result<UpdateJwtTemplateOutput, ApiError> {
+async fn update_jwt_template(
+    ctx: &mut Ctx,
+    input: UpdateJwtTemplateInput,
+) -> Result<UpdateJwtTemplateOutput, ApiError> {
     let given = args(&input.template)?;
-    let Some(id) = given.get("id").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned) else {
-        return Err(ApiError::missing("`template.id` is required: it names the template to change (see ListJwtTemplates); to add a template use CreateJwtTemplate"));
+    let Some(id) = given
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+    else {
+        return Err(ApiError::missing(
+            "`template.id` is required: it names the template to change (see ListJwtTemplates); to add a template use CreateJwtTemplate",
+        ));
     };
     let mut t = load(ctx, &id)?;
     t.extend(given);
@@ -699,24 +986,36 @@ fn library() -> Vec<Value> {
 
 fn library_entry(id: &str) -> Result<Value, ApiError> {
     let all = library();
-    let ids: Vec<String> = all.iter().filter_map(|e| e["id"].as_str().map(str::to_owned)).collect();
+    let ids: Vec<String> = all
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect();
     all.into_iter().find(|e| e["id"] == id).ok_or_else(|| {
         ApiError::not_found("E011004", format!("no JWT template library entry `{id}`; the library has: {} (see ListJwtTemplateLibrary)", ids.join(", ")))
     })
 }
 
 #[operation(project::ListJwtTemplateLibrary)]
-async fn list_jwt_template_library(_ctx: &mut Ctx, _input: ListJwtTemplateLibraryInput) -> Result<ListJwtTemplateLibraryOutput, ApiError> {
+async fn list_jwt_template_library(
+    _ctx: &mut Ctx,
+    _input: ListJwtTemplateLibraryInput,
+) -> Result<ListJwtTemplateLibraryOutput, ApiError> {
     out(json!({ "entries": library() }))
 }
 
 #[operation(project::LoadJwtTemplateLibraryEntry)]
-async fn load_jwt_template_library_entry(_ctx: &mut Ctx, input: LoadJwtTemplateLibraryEntryInput) -> Result<LoadJwtTemplateLibraryEntryOutput, ApiError> {
+async fn load_jwt_template_library_entry(
+    _ctx: &mut Ctx,
+    input: LoadJwtTemplateLibraryEntryInput,
+) -> Result<LoadJwtTemplateLibraryEntryOutput, ApiError> {
     out(json!({ "entry": library_entry(&input.id)? }))
 }
 
 #[operation(project::ApplyJwtTemplateFromLibrary)]
-async fn apply_jwt_template_from_library(ctx: &mut Ctx, input: ApplyJwtTemplateFromLibraryInput) -> Result<ApplyJwtTemplateFromLibraryOutput, ApiError> {
+async fn apply_jwt_template_from_library(
+    ctx: &mut Ctx,
+    input: ApplyJwtTemplateFromLibraryInput,
+) -> Result<ApplyJwtTemplateFromLibraryOutput, ApiError> {
     let entry = library_entry(&input.library_entry_id)?;
     let mut t = entry.as_object().cloned().unwrap_or_default();
     for k in ["id", "experimental", "logoLight", "logoDark"] {
@@ -733,7 +1032,11 @@ async fn apply_jwt_template_from_library(ctx: &mut Ctx, input: ApplyJwtTemplateF
         t.insert("tags".into(), json!(tags));
     }
     if let Some(changes) = input.template_override {
-        let mut claims = t.get("template").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut claims = t
+            .get("template")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (k, v) in changes {
             if v.is_null() {
                 claims.shift_remove(&k);
@@ -759,13 +1062,20 @@ mod tests {
     type T = testkit::Direct;
 
     fn empty_project() -> Known {
-        Known { user_attrs: BTreeSet::new(), tenant_attrs: BTreeSet::new(), templates: Vec::new() }
+        Known {
+            user_attrs: BTreeSet::new(),
+            tenant_attrs: BTreeSet::new(),
+            templates: Vec::new(),
+        }
     }
 
     /// (code, path, severity) of every issue `t` has in an empty project.
     fn issues(t: Value) -> Vec<(String, String, bool)> {
         let (_, found) = check(t.as_object().unwrap(), &empty_project(), None);
-        found.into_iter().map(|i| (i.code.to_owned(), i.path, i.error)).collect()
+        found
+            .into_iter()
+            .map(|i| (i.code.to_owned(), i.path, i.error))
+            .collect()
     }
 
     fn codes(t: Value) -> Vec<String> {
@@ -775,16 +1085,30 @@ mod tests {
     #[test]
     fn the_partner_portal_template_has_exactly_its_planted_problems() {
         let t = T::new();
-        let r = t.call("project_read", "ValidateJwtTemplate", json!({"id": "JT-partner-portal"})).unwrap();
+        let r = t
+            .call(
+                "project_read",
+                "ValidateJwtTemplate",
+                json!({"id": "JT-partner-portal"}),
+            )
+            .unwrap();
         assert_eq!(r["valid"], false);
         let got: BTreeSet<(String, String, String)> = r["issues"]
             .as_array()
             .unwrap()
             .iter()
             .map(|i| {
-                assert!(!i["message"].as_str().unwrap().is_empty() && !i["hint"].as_str().unwrap().is_empty(), "{i}");
+                assert!(
+                    !i["message"].as_str().unwrap().is_empty()
+                        && !i["hint"].as_str().unwrap().is_empty(),
+                    "{i}"
+                );
                 assert_eq!(i["field"], i["path"]);
-                (i["code"].as_str().unwrap().to_owned(), i["path"].as_str().unwrap().to_owned(), i["severity"].as_str().unwrap().to_owned())
+                (
+                    i["code"].as_str().unwrap().to_owned(),
+                    i["path"].as_str().unwrap().to_owned(),
+                    i["severity"].as_str().unwrap().to_owned(),
+                )
             })
             .collect();
         let want: BTreeSet<(String, String, String)> = [
@@ -800,10 +1124,22 @@ mod tests {
         .collect();
         assert_eq!(got, want);
         let text = r["issues"].to_string();
-        assert!(text.contains("partnerTier") && text.contains("`department`"), "the attribute issue names the missing and the defined attributes: {text}");
-        assert!(text.contains("{{user.name}}"), "the unknown field gets a near-miss suggestion: {text}");
+        assert!(
+            text.contains("partnerTier") && text.contains("`department`"),
+            "the attribute issue names the missing and the defined attributes: {text}"
+        );
+        assert!(
+            text.contains("{{user.name}}"),
+            "the unknown field gets a near-miss suggestion: {text}"
+        );
         // The valid template in the same project stays valid.
-        let ok = t.call("project_read", "ValidateJwtTemplate", json!({"id": "JT-hasura"})).unwrap();
+        let ok = t
+            .call(
+                "project_read",
+                "ValidateJwtTemplate",
+                json!({"id": "JT-hasura"}),
+            )
+            .unwrap();
         assert_eq!(ok, json!({"valid": true, "issues": []}));
     }
 
@@ -815,28 +1151,64 @@ mod tests {
                 t.remove(k);
             }
             let (_, found) = check(&t, &empty_project(), None);
-            assert!(found.is_empty(), "library entry {} has issues: {:?}", e["id"], found);
+            assert!(
+                found.is_empty(),
+                "library entry {} has issues: {:?}",
+                e["id"],
+                found
+            );
         }
     }
 
     #[test]
     fn a_refused_update_changes_nothing_and_apply_removes_claims() {
         let t = T::new();
-        let before = t.call("project_read", "LoadJwtTemplate", json!({"id": "JT-hasura"})).unwrap();
-        let err = t.call("project_write", "UpdateJwtTemplate", json!({"template": {"id": "JT-hasura", "name": "", "template": {"iat": 1}}})).unwrap_err();
-        let CallError::Api(e) = err else { panic!("{err}") };
+        let before = t
+            .call(
+                "project_read",
+                "LoadJwtTemplate",
+                json!({"id": "JT-hasura"}),
+            )
+            .unwrap();
+        let err = t
+            .call(
+                "project_write",
+                "UpdateJwtTemplate",
+                json!({"template": {"id": "JT-hasura", "name": "", "template": {"iat": 1}}}),
+            )
+            .unwrap_err();
+        let CallError::Api(e) = err else {
+            panic!("{err}")
+        };
         assert_eq!(e.error_code, "E011003");
-        assert!(e.error_message.contains("NAME_MISSING") && e.error_message.contains("template.iat"), "{}", e.error_message);
-        assert_eq!(t.call("project_read", "LoadJwtTemplate", json!({"id": "JT-hasura"})).unwrap(), before);
+        assert!(
+            e.error_message.contains("NAME_MISSING") && e.error_message.contains("template.iat"),
+            "{}",
+            e.error_message
+        );
+        assert_eq!(
+            t.call(
+                "project_read",
+                "LoadJwtTemplate",
+                json!({"id": "JT-hasura"})
+            )
+            .unwrap(),
+            before
+        );
 
         let applied = t
             .call("project_write", "ApplyJwtTemplateFromLibrary", json!({"libraryEntryId": "supabase", "nameOverride": "Supabase", "templateOverride": {"phone": null}}))
             .unwrap();
         let claims = applied["template"]["template"].as_object().unwrap();
-        assert!(!claims.contains_key("phone") && claims.contains_key("email"), "{claims:?}");
+        assert!(
+            !claims.contains_key("phone") && claims.contains_key("email"),
+            "{claims:?}"
+        );
         let id = applied["template"]["id"].as_str().unwrap();
         assert!(id.starts_with("JT"));
-        let listed = t.call("project_read", "ListJwtTemplates", json!({})).unwrap();
+        let listed = t
+            .call("project_read", "ListJwtTemplates", json!({}))
+            .unwrap();
         assert_eq!(listed["templates"].as_array().unwrap().len(), 3);
     }
 
@@ -845,21 +1217,49 @@ mod tests {
         let base = |claims: Value| json!({"name": "t", "template": claims});
         assert!(issues(base(json!({"app_roles": "{{user.roleNames}}"}))).is_empty());
         // Descope's authorization claims are free once authSchema is none.
-        assert_eq!(codes(base(json!({"roles": "{{user.roleNames}}"}))), ["RESERVED_CLAIM_KEY"]);
+        assert_eq!(
+            codes(base(json!({"roles": "{{user.roleNames}}"}))),
+            ["RESERVED_CLAIM_KEY"]
+        );
         assert!(codes(json!({"name": "t", "authSchema": "none", "template": {"roles": "{{user.roleNames}}"}})).is_empty());
         // The subject: only with overrideSubject, and then per user.
-        assert!(codes(json!({"name": "t", "overrideSubject": true, "template": {"sub": "{{user.email}}"}})).is_empty());
-        assert_eq!(codes(json!({"name": "t", "overrideSubject": true, "template": {"sub": "svc"}})), ["STATIC_SUBJECT"]);
-        assert_eq!(codes(json!({"name": "t", "overrideSubject": true, "template": {"a": "b"}})), ["OVERRIDE_SUBJECT_WITHOUT_SUB"]);
+        assert!(
+            codes(
+                json!({"name": "t", "overrideSubject": true, "template": {"sub": "{{user.email}}"}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            codes(json!({"name": "t", "overrideSubject": true, "template": {"sub": "svc"}})),
+            ["STATIC_SUBJECT"]
+        );
+        assert_eq!(
+            codes(json!({"name": "t", "overrideSubject": true, "template": {"a": "b"}})),
+            ["OVERRIDE_SUBJECT_WITHOUT_SUB"]
+        );
         // Limits.
         let long_key = "k".repeat(61);
-        assert_eq!(codes(base(json!({ long_key: "v" }))), ["CLAIM_KEY_TOO_LONG"]);
-        assert_eq!(codes(base(json!({"k": "v".repeat(501)}))), ["CLAIM_VALUE_TOO_LONG"]);
+        assert_eq!(
+            codes(base(json!({ long_key: "v" }))),
+            ["CLAIM_KEY_TOO_LONG"]
+        );
+        assert_eq!(
+            codes(base(json!({"k": "v".repeat(501)}))),
+            ["CLAIM_VALUE_TOO_LONG"]
+        );
         let many: Map<String, Value> = (0..101).map(|i| (format!("c{i}"), json!(i))).collect();
         assert_eq!(codes(base(Value::Object(many))), ["TOO_MANY_CLAIMS"]);
-        let big: Map<String, Value> = (0..10).map(|i| (format!("c{i}"), json!("x".repeat(450)))).collect();
-        assert_eq!(codes(base(Value::Object(big.clone()))), ["TEMPLATE_TOO_LARGE"]);
-        assert!(codes(json!({"name": "t", "omitCustomClaimsFromDSR": true, "template": big})).is_empty());
+        let big: Map<String, Value> = (0..10)
+            .map(|i| (format!("c{i}"), json!("x".repeat(450))))
+            .collect();
+        assert_eq!(
+            codes(base(Value::Object(big.clone()))),
+            ["TEMPLATE_TOO_LARGE"]
+        );
+        assert!(
+            codes(json!({"name": "t", "omitCustomClaimsFromDSR": true, "template": big}))
+                .is_empty()
+        );
         // Shapes, names and enumerations.
         assert_eq!(codes(json!({"template": {"a": 1}})), ["NAME_MISSING"]);
         assert_eq!(codes(json!({"name": "t"})), ["TEMPLATE_MISSING"]);
@@ -867,27 +1267,73 @@ mod tests {
         assert_eq!(codes(base(json!("[1, 2]"))), ["TEMPLATE_NOT_OBJECT"]);
         assert_eq!(codes(base(json!({"": 1}))), ["EMPTY_CLAIM_NAME"]);
         assert_eq!(
-            codes(json!({"name": "t", "type": "users", "authSchema": "all", "issuerType": "x", "emptyClaimPolicy": "drop", "template": {"a": 1}})),
-            ["INVALID_TYPE", "INVALID_AUTH_SCHEMA", "INVALID_ISSUER_TYPE", "INVALID_EMPTY_CLAIM_POLICY"]
+            codes(
+                json!({"name": "t", "type": "users", "authSchema": "all", "issuerType": "x", "emptyClaimPolicy": "drop", "template": {"a": 1}})
+            ),
+            [
+                "INVALID_TYPE",
+                "INVALID_AUTH_SCHEMA",
+                "INVALID_ISSUER_TYPE",
+                "INVALID_EMPTY_CLAIM_POLICY"
+            ]
         );
-        assert_eq!(codes(json!({"name": "t", "addJti": "yes", "colour": 1, "template": {"a": 1}})), ["INVALID_FIELD_TYPE", "UNKNOWN_FIELD"]);
+        assert_eq!(
+            codes(json!({"name": "t", "addJti": "yes", "colour": 1, "template": {"a": 1}})),
+            ["INVALID_FIELD_TYPE", "UNKNOWN_FIELD"]
+        );
         // JSON text: the location of a syntax error, and keys written twice at any depth.
-        let (_, found) = check(json!({"name": "t", "template": "{\n \"a\": 1,\n}"}).as_object().unwrap(), &empty_project(), None);
-        assert!(found[0].code == "INVALID_JSON" && found[0].message.contains("line 3"), "{found:?}");
-        assert_eq!(issues(base(json!("{\"o\": {\"x-a\": 1, \"x-a\": 2}}"))), [("DUPLICATE_CLAIM".to_owned(), "template.o[\"x-a\"]".to_owned(), true)]);
+        let (_, found) = check(
+            json!({"name": "t", "template": "{\n \"a\": 1,\n}"})
+                .as_object()
+                .unwrap(),
+            &empty_project(),
+            None,
+        );
+        assert!(
+            found[0].code == "INVALID_JSON" && found[0].message.contains("line 3"),
+            "{found:?}"
+        );
+        assert_eq!(
+            issues(base(json!("{\"o\": {\"x-a\": 1, \"x-a\": 2}}"))),
+            [(
+                "DUPLICATE_CLAIM".to_owned(),
+                "template.o[\"x-a\"]".to_owned(),
+                true
+            )]
+        );
         // Dynamic values: well-formed, known, available for the type, attributes defined.
-        assert_eq!(codes(base(json!({"a": "{{ }}", "b": "{{user.email"}))), ["MALFORMED_DYNAMIC_VALUE", "MALFORMED_DYNAMIC_VALUE"]);
-        assert_eq!(codes(base(json!({"a": "{{org.id}}", "b": "{{tenant.plan}}"}))), ["UNKNOWN_DYNAMIC_VALUE", "UNKNOWN_DYNAMIC_VALUE"]);
-        assert_eq!(codes(base(json!({"a": "{{tenant.customAttributes.plan}}"}))), ["UNKNOWN_CUSTOM_ATTRIBUTE"]);
+        assert_eq!(
+            codes(base(json!({"a": "{{ }}", "b": "{{user.email"}))),
+            ["MALFORMED_DYNAMIC_VALUE", "MALFORMED_DYNAMIC_VALUE"]
+        );
+        assert_eq!(
+            codes(base(json!({"a": "{{org.id}}", "b": "{{tenant.plan}}"}))),
+            ["UNKNOWN_DYNAMIC_VALUE", "UNKNOWN_DYNAMIC_VALUE"]
+        );
+        assert_eq!(
+            codes(base(json!({"a": "{{tenant.customAttributes.plan}}"}))),
+            ["UNKNOWN_CUSTOM_ATTRIBUTE"]
+        );
         let mut k = empty_project();
         k.tenant_attrs.insert("plan".into());
         k.templates.push(("JT-1".into(), "Taken".into()));
         let t = json!({"name": "taken", "template": {"a": "{{tenant.customAttributes.plan}}", "b": "x {{tenant.name}} y"}});
         let (_, found) = check(t.as_object().unwrap(), &k, None);
-        assert_eq!(found.iter().map(|i| i.code).collect::<Vec<_>>(), ["NAME_TAKEN"]);
+        assert_eq!(
+            found.iter().map(|i| i.code).collect::<Vec<_>>(),
+            ["NAME_TAKEN"]
+        );
         let (_, found) = check(t.as_object().unwrap(), &k, Some("JT-1"));
         assert!(found.is_empty(), "a template keeps its own name: {found:?}");
-        assert_eq!(codes(json!({"name": "t", "type": "key", "template": {"a": "{{key.clientId}}", "b": "{{key.customClaims.team}}", "c": "{{user.email}}"}})), ["DYNAMIC_VALUE_NOT_AVAILABLE"]);
-        assert_eq!(codes(base(json!({"a": "{{key.name}}"}))), ["DYNAMIC_VALUE_NOT_AVAILABLE"]);
+        assert_eq!(
+            codes(
+                json!({"name": "t", "type": "key", "template": {"a": "{{key.clientId}}", "b": "{{key.customClaims.team}}", "c": "{{user.email}}"}})
+            ),
+            ["DYNAMIC_VALUE_NOT_AVAILABLE"]
+        );
+        assert_eq!(
+            codes(base(json!({"a": "{{key.name}}"}))),
+            ["DYNAMIC_VALUE_NOT_AVAILABLE"]
+        );
     }
 }

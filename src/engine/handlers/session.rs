@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 use crate::catalog::generated::types::session::*;
 use crate::dispatch::{self, CallError};
-use crate::session::approvals;
 use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::journal::{self, Entry};
+use crate::session::approvals;
 use crate::store::principals::Project;
 
 fn project_json(p: &Project) -> Value {
@@ -40,9 +40,15 @@ async fn whoami(ctx: &mut Ctx, _input: WhoamiInput) -> Result<WhoamiOutput, ApiE
 }
 
 #[operation(session::listProjects)]
-async fn list_projects(ctx: &mut Ctx, _input: ListProjectsInput) -> Result<ListProjectsOutput, ApiError> {
+async fn list_projects(
+    ctx: &mut Ctx,
+    _input: ListProjectsInput,
+) -> Result<ListProjectsOutput, ApiError> {
     let selected = ctx.project.as_ref().map(|p| p.id.clone());
-    let projects: Vec<Value> = ctx.db().principals().projects_of(&ctx.principal.company_id)?
+    let projects: Vec<Value> = ctx
+        .db()
+        .principals()
+        .projects_of(&ctx.principal.company_id)?
         .iter()
         .map(|p| {
             let mut v = project_json(p);
@@ -54,16 +60,35 @@ async fn list_projects(ctx: &mut Ctx, _input: ListProjectsInput) -> Result<ListP
 }
 
 #[operation(session::selectProject)]
-async fn select_project(ctx: &mut Ctx, input: SelectProjectInput) -> Result<SelectProjectOutput, ApiError> {
+async fn select_project(
+    ctx: &mut Ctx,
+    input: SelectProjectInput,
+) -> Result<SelectProjectOutput, ApiError> {
     // Only projects of the principal's own company can be found here.
-    let Some(project) = ctx.db().principals().find_project(&ctx.principal.company_id, &input.project)? else {
-        let names: Vec<String> = ctx.db().principals().projects_of(&ctx.principal.company_id)?.into_iter().map(|p| p.name).collect();
+    let Some(project) = ctx
+        .db()
+        .principals()
+        .find_project(&ctx.principal.company_id, &input.project)?
+    else {
+        let names: Vec<String> = ctx
+            .db()
+            .principals()
+            .projects_of(&ctx.principal.company_id)?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
         return Err(ApiError::not_found(
             "E011004",
-            format!("no project `{}` in your company; your projects are: {}", input.project, names.join(", ")),
+            format!(
+                "no project `{}` in your company; your projects are: {}",
+                input.project,
+                names.join(", ")
+            ),
         ));
     };
-    ctx.db().principals().set_session_project(&ctx.session.key, &project.id, ctx.now_ms)?;
+    ctx.db()
+        .principals()
+        .set_session_project(&ctx.session.key, &project.id, ctx.now_ms)?;
     let mut e = Entry::new(ctx.now_ms, "project_switch", &ctx.principal);
     e.session = ctx.session.key.clone();
     e.project_id = project.id.clone();
@@ -71,11 +96,16 @@ async fn select_project(ctx: &mut Ctx, input: SelectProjectInput) -> Result<Sele
     e.detail = json!({"from": ctx.project.as_ref().map(|p| p.id.clone()), "to": project.id});
     journal::append(&ctx.app, &e).await;
     ctx.project = Some(project.clone());
-    Ok(serde_json::from_value(json!({ "project": project_json(&project) }))?)
+    Ok(serde_json::from_value(
+        json!({ "project": project_json(&project) }),
+    )?)
 }
 
 #[operation(session::getProjectStatus)]
-async fn get_project_status(ctx: &mut Ctx, _input: GetProjectStatusInput) -> Result<GetProjectStatusOutput, ApiError> {
+async fn get_project_status(
+    ctx: &mut Ctx,
+    _input: GetProjectStatusInput,
+) -> Result<GetProjectStatusOutput, ApiError> {
     let (elevated, until) = mode(ctx);
     Ok(serde_json::from_value(json!({
         "project": ctx.project.as_ref().map(project_json),
@@ -91,30 +121,55 @@ async fn get_project_status(ctx: &mut Ctx, _input: GetProjectStatusInput) -> Res
 fn elevate_items(input: &ElevateInput) -> Result<Vec<(String, String, Value)>, ApiError> {
     let mut items = Vec::new();
     if let (Some(b), Some(o)) = (&input.bucket, &input.operation) {
-        items.push((b.clone(), o.clone(), Value::Object(input.args.clone().unwrap_or_default())));
+        items.push((
+            b.clone(),
+            o.clone(),
+            Value::Object(input.args.clone().unwrap_or_default()),
+        ));
     }
     for r in input.requests.iter().flatten() {
-        items.push((r.bucket.clone(), r.operation.clone(), Value::Object(r.args.clone().unwrap_or_default())));
+        items.push((
+            r.bucket.clone(),
+            r.operation.clone(),
+            Value::Object(r.args.clone().unwrap_or_default()),
+        ));
     }
     if items.is_empty() {
-        return Err(ApiError::missing("name the write to approve: `bucket`, `operation` and `args`, or `requests: [{bucket, operation, args}, ...]`"));
+        return Err(ApiError::missing(
+            "name the write to approve: `bucket`, `operation` and `args`, or `requests: [{bucket, operation, args}, ...]`",
+        ));
     }
     Ok(items)
 }
 
 #[operation(session::elevate)]
 async fn elevate(ctx: &mut Ctx, input: ElevateInput) -> Result<ElevateOutput, ApiError> {
-    let project = ctx.project.clone().ok_or_else(|| ApiError::invalid("no project is selected: call `selectProject` first"))?;
+    let project = ctx
+        .project
+        .clone()
+        .ok_or_else(|| ApiError::invalid("no project is selected: call `selectProject` first"))?;
     let mut resolved = Vec::new();
     for (bucket, operation, args) in elevate_items(&input)? {
-        let op = dispatch::resolve(&bucket, &operation).map_err(|e| ApiError::invalid(e.to_string()))?;
+        let op =
+            dispatch::resolve(&bucket, &operation).map_err(|e| ApiError::invalid(e.to_string()))?;
         if op.def().class != crate::catalog::Class::Write {
-            return Err(ApiError::invalid(format!("`{bucket}.{}` is a read: reads need no approval, call it directly", op.def().name)));
+            return Err(ApiError::invalid(format!(
+                "`{bucket}.{}` is a read: reads need no approval, call it directly",
+                op.def().name
+            )));
         }
         dispatch::validate(op, &args).map_err(|e| ApiError::invalid(e.to_string()))?;
         resolved.push((op, args));
     }
-    let (record, started) = dispatch::start_approval(&ctx.app, ctx.db(), &ctx.principal, &ctx.session.key, &project, &resolved, ctx.now_ms);
+    let (record, started) = dispatch::start_approval(
+        &ctx.app,
+        ctx.db(),
+        &ctx.principal,
+        &ctx.session.key,
+        &project,
+        &resolved,
+        ctx.now_ms,
+    );
     if let Some(record) = record {
         journal::append(&ctx.app, &record).await;
     }
@@ -126,20 +181,33 @@ async fn elevate(ctx: &mut Ctx, input: ElevateInput) -> Result<ElevateOutput, Ap
 }
 
 #[operation(session::endElevation)]
-async fn end_elevation(ctx: &mut Ctx, _input: EndElevationInput) -> Result<EndElevationOutput, ApiError> {
+async fn end_elevation(
+    ctx: &mut Ctx,
+    _input: EndElevationInput,
+) -> Result<EndElevationOutput, ApiError> {
     let cancelled = approvals::end_session(ctx.db(), &ctx.session.key, ctx.now_ms)?;
     let mut e = Entry::new(ctx.now_ms, "elevation_ended", &ctx.principal);
     e.outcome = "ok".into();
     e.detail = json!({"cancelledApprovals": cancelled});
     journal::append(&ctx.app, &e).await;
     ctx.session.elevated_until = None;
-    Ok(serde_json::from_value(json!({"mode": "read-only", "cancelledApprovals": cancelled}))?)
+    Ok(serde_json::from_value(
+        json!({"mode": "read-only", "cancelledApprovals": cancelled}),
+    )?)
 }
 
 #[operation(session::generateOnboardingPlan)]
-async fn generate_onboarding_plan(_ctx: &mut Ctx, input: GenerateOnboardingPlanInput) -> Result<GenerateOnboardingPlanOutput, ApiError> {
+async fn generate_onboarding_plan(
+    _ctx: &mut Ctx,
+    input: GenerateOnboardingPlanInput,
+) -> Result<GenerateOnboardingPlanOutput, ApiError> {
     if input.use_case.trim().is_empty() {
-        return Err(ApiError::missing("describe the use case, e.g. \"a Next.js app with passkeys and social login\""));
+        return Err(ApiError::missing(
+            "describe the use case, e.g. \"a Next.js app with passkeys and social login\"",
+        ));
     }
-    Ok(serde_json::from_value(super::onboarding::plan(&input.use_case, input.framework.as_deref()))?)
+    Ok(serde_json::from_value(super::onboarding::plan(
+        &input.use_case,
+        input.framework.as_deref(),
+    ))?)
 }

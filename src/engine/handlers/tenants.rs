@@ -15,12 +15,15 @@ use sha2::{Digest, Sha256};
 use crate::catalog::generated::types::tenants::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
-use crate::store::principals::new_id;
 use crate::store::events;
+use crate::store::principals::new_id;
 
 /// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
 pub const KEYS: &[(&str, &[&str])] = &[
-    ("tenants", &["id", "name", "selfProvisioningDomains", "domains", "parent"]),
+    (
+        "tenants",
+        &["id", "name", "selfProvisioningDomains", "domains", "parent"],
+    ),
     ("tenant_admin_links", &["tenantId"]),
     ("tenant_custom_attributes", &["name"]),
     ("users", &["userTenants[].tenantId"]),
@@ -37,28 +40,41 @@ const LINK_MAX_SECS: i64 = 30 * 86_400;
 const LINK_DEFAULT_SECS: i64 = 86_400;
 
 fn args<T: serde::Serialize>(input: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(input).map_err(|e| ApiError::internal(format!("cannot read the arguments: {e}")))
+    serde_json::to_value(input)
+        .map_err(|e| ApiError::internal(format!("cannot read the arguments: {e}")))
 }
 
 fn out<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::internal(format!("cannot encode the result: {e}")))
+    serde_json::from_value(v)
+        .map_err(|e| ApiError::internal(format!("cannot encode the result: {e}")))
 }
 
 pub(crate) fn tenant_not_found(id: &str) -> ApiError {
     ApiError::not_found(
         "E011004",
-        format!("tenant `{id}` not found in this project; find tenant IDs with tenants_read LoadAllTenants or SearchTenants (by name)"),
+        format!(
+            "tenant `{id}` not found in this project; find tenant IDs with tenants_read LoadAllTenants or SearchTenants (by name)"
+        ),
     )
 }
 
 /// The tenant document with ID `id`, or a not-found error naming it.
 pub(crate) fn load_tenant(ctx: &Ctx, id: &str) -> Result<Value, ApiError> {
     let pid = ctx.project_id()?;
-    ctx.db().docs().get(pid, TENANTS, id)?.ok_or_else(|| tenant_not_found(id))
+    ctx.db()
+        .docs()
+        .get(pid, TENANTS, id)?
+        .ok_or_else(|| tenant_not_found(id))
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The session settings a tenant has until someone configures it: not in force (`enabled`
@@ -82,14 +98,22 @@ pub fn default_settings() -> Value {
 fn check_name(ctx: &Ctx, name: &str, except: Option<&str>) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ApiError::missing("`name` must not be empty: give the tenant a name"));
+        return Err(ApiError::missing(
+            "`name` must not be empty: give the tenant a name",
+        ));
     }
     let pid = ctx.project_id()?;
-    for other in ctx.db().docs().ids_by_key(pid, TENANTS, "name", &json!(name))? {
+    for other in ctx
+        .db()
+        .docs()
+        .ids_by_key(pid, TENANTS, "name", &json!(name))?
+    {
         if Some(other.as_str()) != except {
             return Err(ApiError::conflict(
                 "E011004",
-                format!("a tenant named `{name}` already exists (ID `{other}`); tenant names are unique in the project, ignoring case: choose another name or update that tenant"),
+                format!(
+                    "a tenant named `{name}` already exists (ID `{other}`); tenant names are unique in the project, ignoring case: choose another name or update that tenant"
+                ),
             ));
         }
     }
@@ -98,7 +122,12 @@ fn check_name(ctx: &Ctx, name: &str, except: Option<&str>) -> Result<String, Api
 
 /// Normalises a domain list (trimmed, lower-case, no duplicates) and checks that each one is a
 /// bare domain not used by another tenant in the same field.
-fn check_domains(ctx: &Ctx, list: Option<&Value>, field: &str, except: Option<&str>) -> Result<Vec<String>, ApiError> {
+fn check_domains(
+    ctx: &Ctx,
+    list: Option<&Value>,
+    field: &str,
+    except: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
     let pid = ctx.project_id()?;
     let mut outv: Vec<String> = Vec::new();
     for raw in str_list(list) {
@@ -106,7 +135,8 @@ fn check_domains(ctx: &Ctx, list: Option<&Value>, field: &str, except: Option<&s
         let valid = d.contains('.')
             && !d.starts_with('.')
             && !d.ends_with('.')
-            && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         if !valid {
             return Err(ApiError::invalid(format!(
                 "`{field}` entry `{raw}` is not a domain; give bare domains such as `globex.com` (no `@`, scheme or path)"
@@ -116,7 +146,9 @@ fn check_domains(ctx: &Ctx, list: Option<&Value>, field: &str, except: Option<&s
             if Some(other.as_str()) != except {
                 return Err(ApiError::conflict(
                     "E011004",
-                    format!("domain `{d}` is already in `{field}` of tenant `{other}`; a domain can belong to one tenant only: remove it there first"),
+                    format!(
+                        "domain `{d}` is already in `{field}` of tenant `{other}`; a domain can belong to one tenant only: remove it there first"
+                    ),
                 ));
             }
         }
@@ -129,7 +161,13 @@ fn check_domains(ctx: &Ctx, list: Option<&Value>, field: &str, except: Option<&s
 
 fn attr_defs(ctx: &Ctx) -> Result<Vec<Value>, ApiError> {
     let pid = ctx.project_id()?;
-    Ok(ctx.db().docs().scan(pid, ATTRS)?.into_iter().map(|(_, d)| d).collect())
+    Ok(ctx
+        .db()
+        .docs()
+        .scan(pid, ATTRS)?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect())
 }
 
 fn type_name(t: i64) -> &'static str {
@@ -148,20 +186,47 @@ fn type_name(t: i64) -> &'static str {
 /// Whether `v` is a valid value for the definition `def` (type and select options).
 fn check_value(def: &Value, key: &str, v: &Value) -> Result<(), ApiError> {
     let t = def.get("type").and_then(Value::as_i64).unwrap_or(1);
-    let options: Vec<&str> = def.get("options").and_then(Value::as_array).map(|o| o.iter().filter_map(|x| x.get("value").and_then(Value::as_str)).collect()).unwrap_or_default();
-    let bad = |why: String| ApiError::invalid(format!("custom attribute `{key}` ({}): {why}", type_name(t)));
+    let options: Vec<&str> = def
+        .get("options")
+        .and_then(Value::as_array)
+        .map(|o| {
+            o.iter()
+                .filter_map(|x| x.get("value").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    let bad = |why: String| {
+        ApiError::invalid(format!(
+            "custom attribute `{key}` ({}): {why}",
+            type_name(t)
+        ))
+    };
     match t {
         2 if !v.is_number() => Err(bad(format!("expects a number, got {v}"))),
         3 if !v.is_boolean() => Err(bad(format!("expects true or false, got {v}"))),
         4 => match v.as_str() {
             Some(s) if options.contains(&s) => Ok(()),
-            _ => Err(bad(format!("{v} is not one of its options: {}", options.join(", ")))),
+            _ => Err(bad(format!(
+                "{v} is not one of its options: {}",
+                options.join(", ")
+            ))),
         },
         5 => match v.as_array() {
-            Some(items) if items.iter().all(|i| i.as_str().is_some_and(|s| options.contains(&s))) => Ok(()),
-            _ => Err(bad(format!("expects a list of its options ({}), got {v}", options.join(", ")))),
+            Some(items)
+                if items
+                    .iter()
+                    .all(|i| i.as_str().is_some_and(|s| options.contains(&s))) =>
+            {
+                Ok(())
+            }
+            _ => Err(bad(format!(
+                "expects a list of its options ({}), got {v}",
+                options.join(", ")
+            ))),
         },
-        6 if !(v.is_number() || v.is_string()) => Err(bad(format!("expects a date (epoch seconds or YYYY-MM-DD), got {v}"))),
+        6 if !(v.is_number() || v.is_string()) => Err(bad(format!(
+            "expects a date (epoch seconds or YYYY-MM-DD), got {v}"
+        ))),
         1 | 7 if !v.is_string() => Err(bad(format!("expects text, got {v}"))),
         _ => Ok(()),
     }
@@ -169,18 +234,33 @@ fn check_value(def: &Value, key: &str, v: &Value) -> Result<(), ApiError> {
 
 /// Checks custom-attribute values against the definitions; `null` values are allowed only
 /// when `allow_null` (a patch removing a key).
-fn check_attributes(ctx: &Ctx, attrs: &Map<String, Value>, allow_null: bool) -> Result<(), ApiError> {
+fn check_attributes(
+    ctx: &Ctx,
+    attrs: &Map<String, Value>,
+    allow_null: bool,
+) -> Result<(), ApiError> {
     if attrs.is_empty() {
         return Ok(());
     }
     let defs = attr_defs(ctx)?;
-    let names: Vec<String> = defs.iter().filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_owned)).collect();
-    let undefined: Vec<&str> = attrs.keys().filter(|k| !names.contains(k)).map(String::as_str).collect();
+    let names: Vec<String> = defs
+        .iter()
+        .filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let undefined: Vec<&str> = attrs
+        .keys()
+        .filter(|k| !names.contains(k))
+        .map(String::as_str)
+        .collect();
     if !undefined.is_empty() {
         return Err(ApiError::invalid(format!(
             "undefined tenant custom attribute(s): {}. Defined ones: {}. Define new ones first with tenants_write CreateTenantCustomAttribute (names match exactly).",
             undefined.join(", "),
-            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
         )));
     }
     for (k, v) in attrs {
@@ -188,9 +268,14 @@ fn check_attributes(ctx: &Ctx, attrs: &Map<String, Value>, allow_null: bool) -> 
             if allow_null {
                 continue;
             }
-            return Err(ApiError::invalid(format!("custom attribute `{k}` is null; leave it out instead")));
+            return Err(ApiError::invalid(format!(
+                "custom attribute `{k}` is null; leave it out instead"
+            )));
         }
-        let def = defs.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(k.as_str())).expect("checked above");
+        let def = defs
+            .iter()
+            .find(|d| d.get("name").and_then(Value::as_str) == Some(k.as_str()))
+            .expect("checked above");
         check_value(def, k, v)?;
     }
     Ok(())
@@ -199,10 +284,19 @@ fn check_attributes(ctx: &Ctx, attrs: &Map<String, Value>, allow_null: bool) -> 
 /// Carries a tenant rename into every member's `userTenants[].tenantName`.
 fn rename_in_users(ctx: &Ctx, tenant_id: &str, name: &str) -> Result<(), ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    for uid in ctx.db().docs().ids_by_key(&pid, "users", "userTenants[].tenantId", &json!(tenant_id))? {
-        let Some(mut user) = ctx.db().docs().get(&pid, "users", &uid)? else { continue };
+    for uid in
+        ctx.db()
+            .docs()
+            .ids_by_key(&pid, "users", "userTenants[].tenantId", &json!(tenant_id))?
+    {
+        let Some(mut user) = ctx.db().docs().get(&pid, "users", &uid)? else {
+            continue;
+        };
         if let Some(list) = user.get_mut("userTenants").and_then(Value::as_array_mut) {
-            for ut in list.iter_mut().filter(|ut| ut.get("tenantId").and_then(Value::as_str) == Some(tenant_id)) {
+            for ut in list
+                .iter_mut()
+                .filter(|ut| ut.get("tenantId").and_then(Value::as_str) == Some(tenant_id))
+            {
                 ut["tenantName"] = json!(name);
             }
         }
@@ -216,27 +310,68 @@ fn rename_in_users(ctx: &Ctx, tenant_id: &str, name: &str) -> Result<(), ApiErro
 // ---------------------------------------------------------------------------------------
 
 #[operation(tenants::SearchTenants)]
-async fn search_tenants(ctx: &mut Ctx, input: SearchTenantsInput) -> Result<SearchTenantsOutput, ApiError> {
+async fn search_tenants(
+    ctx: &mut Ctx,
+    input: SearchTenantsInput,
+) -> Result<SearchTenantsOutput, ApiError> {
     let a = args(&input)?;
     let pid = ctx.project_id()?.to_owned();
-    let lower = |k: &str| -> Vec<String> { str_list(a.get(k)).into_iter().map(|s| s.trim().to_lowercase()).collect() };
-    let (ids, names, sp, sso) = (lower("tenantIds"), lower("tenantNames"), lower("tenantSelfProvisioningDomains"), lower("tenantSSODomains"));
-    let attrs = a.get("customAttributes").and_then(Value::as_object).cloned().unwrap_or_default();
+    let lower = |k: &str| -> Vec<String> {
+        str_list(a.get(k))
+            .into_iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect()
+    };
+    let (ids, names, sp, sso) = (
+        lower("tenantIds"),
+        lower("tenantNames"),
+        lower("tenantSelfProvisioningDomains"),
+        lower("tenantSSODomains"),
+    );
+    let attrs = a
+        .get("customAttributes")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let auth = a.get("authType").and_then(Value::as_str);
-    let parent = a.get("parentTenantId").and_then(Value::as_str).map(str::to_lowercase);
-    let top_only = a.get("topLevelOnly").and_then(Value::as_bool).unwrap_or(false);
+    let parent = a
+        .get("parentTenantId")
+        .and_then(Value::as_str)
+        .map(str::to_lowercase);
+    let top_only = a
+        .get("topLevelOnly")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
 
-    let field_lower = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_lowercase();
-    let any_in = |t: &Value, k: &str, wanted: &[String]| str_list(t.get(k)).iter().any(|d| wanted.contains(&d.to_lowercase()));
-    let tenants: Vec<Value> = ctx.db().docs().scan(&pid, TENANTS)?
+    let field_lower = |t: &Value, k: &str| {
+        t.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_lowercase()
+    };
+    let any_in = |t: &Value, k: &str, wanted: &[String]| {
+        str_list(t.get(k))
+            .iter()
+            .any(|d| wanted.contains(&d.to_lowercase()))
+    };
+    let tenants: Vec<Value> = ctx
+        .db()
+        .docs()
+        .scan(&pid, TENANTS)?
         .into_iter()
         .map(|(_, t)| t)
         .filter(|t| ids.is_empty() || ids.contains(&field_lower(t, "id")))
         .filter(|t| names.is_empty() || names.contains(&field_lower(t, "name")))
         .filter(|t| sp.is_empty() || any_in(t, "selfProvisioningDomains", &sp))
         .filter(|t| sso.is_empty() || any_in(t, "domains", &sso))
-        .filter(|t| auth.is_none_or(|w| t.get("authType").and_then(Value::as_str).unwrap_or("none") == w))
-        .filter(|t| parent.as_ref().is_none_or(|p| &field_lower(t, "parent") == p))
+        .filter(|t| {
+            auth.is_none_or(|w| t.get("authType").and_then(Value::as_str).unwrap_or("none") == w)
+        })
+        .filter(|t| {
+            parent
+                .as_ref()
+                .is_none_or(|p| &field_lower(t, "parent") == p)
+        })
         .filter(|t| !top_only || field_lower(t, "parent").is_empty())
         .filter(|t| {
             attrs.iter().all(|(k, want)| {
@@ -253,22 +388,43 @@ async fn search_tenants(ctx: &mut Ctx, input: SearchTenantsInput) -> Result<Sear
 }
 
 #[operation(tenants::GetTenantSettings)]
-async fn get_tenant_settings(ctx: &mut Ctx, input: GetTenantSettingsInput) -> Result<GetTenantSettingsOutput, ApiError> {
+async fn get_tenant_settings(
+    ctx: &mut Ctx,
+    input: GetTenantSettingsInput,
+) -> Result<GetTenantSettingsOutput, ApiError> {
     let tenant = load_tenant(ctx, &input.id)?;
     let pid = ctx.project_id()?;
-    let mut s = ctx.db().docs().get(pid, SETTINGS, &input.id)?.unwrap_or_else(default_settings);
+    let mut s = ctx
+        .db()
+        .docs()
+        .get(pid, SETTINGS, &input.id)?
+        .unwrap_or_else(default_settings);
     s["domains"] = json!(str_list(tenant.get("domains")));
     s["selfProvisioningDomains"] = json!(str_list(tenant.get("selfProvisioningDomains")));
-    s["authType"] = json!(tenant.get("authType").and_then(Value::as_str).unwrap_or("none"));
+    s["authType"] = json!(
+        tenant
+            .get("authType")
+            .and_then(Value::as_str)
+            .unwrap_or("none")
+    );
     out(s)
 }
 
 #[operation(tenants::TenantCustomAttributes)]
-async fn tenant_custom_attributes(ctx: &mut Ctx, input: TenantCustomAttributesInput) -> Result<TenantCustomAttributesOutput, ApiError> {
+async fn tenant_custom_attributes(
+    ctx: &mut Ctx,
+    input: TenantCustomAttributesInput,
+) -> Result<TenantCustomAttributesOutput, ApiError> {
     let want = input.name.as_deref().map(str::to_lowercase);
     let data: Vec<Value> = attr_defs(ctx)?
         .into_iter()
-        .filter(|d| want.as_ref().is_none_or(|w| d.get("name").and_then(Value::as_str).is_some_and(|n| n.to_lowercase() == *w)))
+        .filter(|d| {
+            want.as_ref().is_none_or(|w| {
+                d.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.to_lowercase() == *w)
+            })
+        })
         .collect();
     out(json!({ "total": data.len(), "data": data }))
 }
@@ -278,23 +434,50 @@ async fn tenant_custom_attributes(ctx: &mut Ctx, input: TenantCustomAttributesIn
 // ---------------------------------------------------------------------------------------
 
 #[operation(tenants::CreateTenant)]
-async fn create_tenant(ctx: &mut Ctx, input: CreateTenantInput) -> Result<CreateTenantOutput, ApiError> {
+async fn create_tenant(
+    ctx: &mut Ctx,
+    input: CreateTenantInput,
+) -> Result<CreateTenantOutput, ApiError> {
     let a = args(&input)?;
     let pid = ctx.project_id()?.to_owned();
-    let id = match a.get("id").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {
+    let id = match a
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(id) => {
             if ctx.db().docs().get(&pid, TENANTS, id)?.is_some() {
-                return Err(ApiError::conflict("E011004", format!("a tenant with ID `{id}` already exists; choose another `id` or leave it out to get a generated one")));
+                return Err(ApiError::conflict(
+                    "E011004",
+                    format!(
+                        "a tenant with ID `{id}` already exists; choose another `id` or leave it out to get a generated one"
+                    ),
+                ));
             }
             id.to_owned()
         }
         None => new_id("T"),
     };
     let name = check_name(ctx, a["name"].as_str().unwrap_or_default(), None)?;
-    let domains = check_domains(ctx, a.get("selfProvisioningDomains"), "selfProvisioningDomains", None)?;
-    let attrs = a.get("customAttributes").and_then(Value::as_object).cloned().unwrap_or_default();
+    let domains = check_domains(
+        ctx,
+        a.get("selfProvisioningDomains"),
+        "selfProvisioningDomains",
+        None,
+    )?;
+    let attrs = a
+        .get("customAttributes")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     check_attributes(ctx, &attrs, false)?;
-    let parent = a.get("parent").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    let parent = a
+        .get("parent")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     if !parent.is_empty() {
         let mut p = load_tenant(ctx, &parent).map_err(|_| {
             ApiError::not_found("E011004", format!("parent tenant `{parent}` not found; give the ID of an existing tenant, or leave `parent` out for a top-level tenant"))
@@ -345,7 +528,11 @@ const UPDATABLE: &[FieldDefault] = &[
 fn change_tenant(ctx: &Ctx, a: &Value, full: bool) -> Result<(), ApiError> {
     let id = a["id"].as_str().unwrap_or_default().to_owned();
     let mut doc = load_tenant(ctx, &id)?;
-    let old_name = doc.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let old_name = doc
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if let Some(n) = a.get("name").and_then(Value::as_str) {
         doc["name"] = json!(check_name(ctx, n, Some(&id))?);
     }
@@ -354,11 +541,20 @@ fn change_tenant(ctx: &Ctx, a: &Value, full: bool) -> Result<(), ApiError> {
         let value = match (*field, given) {
             (_, None) if !full => continue,
             (_, None) => empty(),
-            ("selfProvisioningDomains", Some(v)) => json!(check_domains(ctx, Some(v), field, Some(&id))?),
+            ("selfProvisioningDomains", Some(v)) => {
+                json!(check_domains(ctx, Some(v), field, Some(&id))?)
+            }
             ("customAttributes", Some(v)) => {
                 let given = v.as_object().cloned().unwrap_or_default();
                 check_attributes(ctx, &given, !full)?;
-                let mut merged = if full { Map::new() } else { doc.get("customAttributes").and_then(Value::as_object).cloned().unwrap_or_default() };
+                let mut merged = if full {
+                    Map::new()
+                } else {
+                    doc.get("customAttributes")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default()
+                };
                 for (k, val) in given {
                     if val.is_null() {
                         merged.remove(&k);
@@ -381,35 +577,57 @@ fn change_tenant(ctx: &Ctx, a: &Value, full: bool) -> Result<(), ApiError> {
 }
 
 #[operation(tenants::UpdateTenant)]
-async fn update_tenant(ctx: &mut Ctx, input: UpdateTenantInput) -> Result<UpdateTenantOutput, ApiError> {
+async fn update_tenant(
+    ctx: &mut Ctx,
+    input: UpdateTenantInput,
+) -> Result<UpdateTenantOutput, ApiError> {
     change_tenant(ctx, &args(&input)?, true)?;
     Ok(UpdateTenantOutput::default())
 }
 
 #[operation(tenants::PatchTenant)]
-async fn patch_tenant(ctx: &mut Ctx, input: PatchTenantInput) -> Result<PatchTenantOutput, ApiError> {
+async fn patch_tenant(
+    ctx: &mut Ctx,
+    input: PatchTenantInput,
+) -> Result<PatchTenantOutput, ApiError> {
     change_tenant(ctx, &args(&input)?, false)?;
     Ok(PatchTenantOutput::default())
 }
 
 #[operation(tenants::DeleteTenant)]
-async fn delete_tenant(ctx: &mut Ctx, input: DeleteTenantInput) -> Result<DeleteTenantOutput, ApiError> {
+async fn delete_tenant(
+    ctx: &mut Ctx,
+    input: DeleteTenantInput,
+) -> Result<DeleteTenantOutput, ApiError> {
     let id = input.id.clone();
     let cascade = input.cascade.unwrap_or(false);
     let tenant = load_tenant(ctx, &id)?;
     let subs = str_list(tenant.get("successors"));
     if !subs.is_empty() {
-        return Err(ApiError::invalid(format!("tenant `{id}` has sub-tenants ({}); delete those first", subs.join(", "))));
+        return Err(ApiError::invalid(format!(
+            "tenant `{id}` has sub-tenants ({}); delete those first",
+            subs.join(", ")
+        )));
     }
     let pid = ctx.project_id()?.to_owned();
     let db = ctx.db();
     // Members: drop the membership; with cascade, users left without any tenant are deleted.
-    for uid in db.docs().ids_by_key(&pid, "users", "userTenants[].tenantId", &json!(id))? {
-        let Some(mut user) = db.docs().get(&pid, "users", &uid)? else { continue };
+    for uid in db
+        .docs()
+        .ids_by_key(&pid, "users", "userTenants[].tenantId", &json!(id))?
+    {
+        let Some(mut user) = db.docs().get(&pid, "users", &uid)? else {
+            continue;
+        };
         let remaining: Vec<Value> = user
             .get("userTenants")
             .and_then(Value::as_array)
-            .map(|l| l.iter().filter(|ut| ut.get("tenantId").and_then(Value::as_str) != Some(id.as_str())).cloned().collect())
+            .map(|l| {
+                l.iter()
+                    .filter(|ut| ut.get("tenantId").and_then(Value::as_str) != Some(id.as_str()))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         if cascade && remaining.is_empty() {
             db.docs().delete(&pid, "users", &uid)?;
@@ -419,25 +637,39 @@ async fn delete_tenant(ctx: &mut Ctx, input: DeleteTenantInput) -> Result<Delete
         }
     }
     // Access keys keep working in their other tenants; only this tenant's entry goes.
-    for kid in db.docs().ids_by_key(&pid, "access_keys", "keyTenants[].tenantId", &json!(id))? {
-        let Some(mut key) = db.docs().get(&pid, "access_keys", &kid)? else { continue };
+    for kid in db
+        .docs()
+        .ids_by_key(&pid, "access_keys", "keyTenants[].tenantId", &json!(id))?
+    {
+        let Some(mut key) = db.docs().get(&pid, "access_keys", &kid)? else {
+            continue;
+        };
         if let Some(list) = key.get_mut("keyTenants").and_then(Value::as_array_mut) {
             list.retain(|kt| kt.get("tenantId").and_then(Value::as_str) != Some(id.as_str()));
         }
         ctx.put("access_keys", &kid, &key)?;
     }
-    for rid in db.docs().ids_by_key(&pid, "roles", "tenantId", &json!(id))? {
+    for rid in db
+        .docs()
+        .ids_by_key(&pid, "roles", "tenantId", &json!(id))?
+    {
         db.docs().delete(&pid, "roles", &rid)?;
     }
     for lid in db.docs().ids_by_key(&pid, LINKS, "tenantId", &json!(id))? {
         db.docs().delete(&pid, LINKS, &lid)?;
     }
     db.docs().delete(&pid, SETTINGS, &id)?;
-    let parent = tenant.get("parent").and_then(Value::as_str).unwrap_or_default();
+    let parent = tenant
+        .get("parent")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !parent.is_empty()
         && let Some(mut p) = db.docs().get(&pid, TENANTS, parent)?
     {
-        let succ: Vec<String> = str_list(p.get("successors")).into_iter().filter(|s| *s != id).collect();
+        let succ: Vec<String> = str_list(p.get("successors"))
+            .into_iter()
+            .filter(|s| *s != id)
+            .collect();
         p["successors"] = json!(succ);
         ctx.put(TENANTS, parent, &p)?;
     }
@@ -451,7 +683,10 @@ async fn delete_tenant(ctx: &mut Ctx, input: DeleteTenantInput) -> Result<Delete
 
 fn lifetime_secs(s: &Value, field: &str) -> i64 {
     let n = s.get(field).and_then(Value::as_i64).unwrap_or(0);
-    let unit = s.get(format!("{field}Unit")).and_then(Value::as_str).unwrap_or("minutes");
+    let unit = s
+        .get(format!("{field}Unit"))
+        .and_then(Value::as_str)
+        .unwrap_or("minutes");
     n * match unit {
         "hours" => 3_600,
         "days" => 86_400,
@@ -461,15 +696,31 @@ fn lifetime_secs(s: &Value, field: &str) -> i64 {
 }
 
 #[operation(tenants::ConfigureTenantSettings)]
-async fn configure_tenant_settings(ctx: &mut Ctx, input: ConfigureTenantSettingsInput) -> Result<ConfigureTenantSettingsOutput, ApiError> {
+async fn configure_tenant_settings(
+    ctx: &mut Ctx,
+    input: ConfigureTenantSettingsInput,
+) -> Result<ConfigureTenantSettingsOutput, ApiError> {
     let a = args(&input)?;
     let id = input.tenant_id.clone();
     let mut tenant = load_tenant(ctx, &id)?;
     let pid = ctx.project_id()?.to_owned();
-    let mut s = ctx.db().docs().get(&pid, SETTINGS, &id)?.unwrap_or_else(default_settings);
+    let mut s = ctx
+        .db()
+        .docs()
+        .get(&pid, SETTINGS, &id)?
+        .unwrap_or_else(default_settings);
     const PLAIN: &[&str] = &[
-        "enabled", "refreshTokenExpiration", "refreshTokenExpirationUnit", "sessionTokenExpiration", "sessionTokenExpirationUnit",
-        "stepupTokenExpiration", "stepupTokenExpirationUnit", "enableInactivity", "inactivityTime", "inactivityTimeUnit", "JITDisabled",
+        "enabled",
+        "refreshTokenExpiration",
+        "refreshTokenExpirationUnit",
+        "sessionTokenExpiration",
+        "sessionTokenExpirationUnit",
+        "stepupTokenExpiration",
+        "stepupTokenExpirationUnit",
+        "enableInactivity",
+        "inactivityTime",
+        "inactivityTimeUnit",
+        "JITDisabled",
     ];
     for f in PLAIN {
         if let Some(v) = a.get(*f).filter(|v| !v.is_null()) {
@@ -488,18 +739,31 @@ async fn configure_tenant_settings(ctx: &mut Ctx, input: ConfigureTenantSettings
             }
         }
     }
-    let (session, refresh, stepup) = (lifetime_secs(&s, "sessionTokenExpiration"), lifetime_secs(&s, "refreshTokenExpiration"), lifetime_secs(&s, "stepupTokenExpiration"));
+    let (session, refresh, stepup) = (
+        lifetime_secs(&s, "sessionTokenExpiration"),
+        lifetime_secs(&s, "refreshTokenExpiration"),
+        lifetime_secs(&s, "stepupTokenExpiration"),
+    );
     if session > refresh {
         return Err(ApiError::invalid(format!(
             "the session token ({} {}) would outlive the refresh token ({} {}); shorten the session token or lengthen the refresh token",
-            s["sessionTokenExpiration"], s["sessionTokenExpirationUnit"].as_str().unwrap_or_default(), s["refreshTokenExpiration"], s["refreshTokenExpirationUnit"].as_str().unwrap_or_default()
+            s["sessionTokenExpiration"],
+            s["sessionTokenExpirationUnit"].as_str().unwrap_or_default(),
+            s["refreshTokenExpiration"],
+            s["refreshTokenExpirationUnit"].as_str().unwrap_or_default()
         )));
     }
     if stepup > refresh {
-        return Err(ApiError::invalid("the step-up token would outlive the refresh token; shorten `stepupTokenExpiration`"));
+        return Err(ApiError::invalid(
+            "the step-up token would outlive the refresh token; shorten `stepupTokenExpiration`",
+        ));
     }
-    if s.get("enableInactivity").and_then(Value::as_bool) == Some(true) && s.get("inactivityTime").and_then(Value::as_i64).unwrap_or(0) <= 0 {
-        return Err(ApiError::invalid("`enableInactivity` needs a positive `inactivityTime` (with `inactivityTimeUnit`)"));
+    if s.get("enableInactivity").and_then(Value::as_bool) == Some(true)
+        && s.get("inactivityTime").and_then(Value::as_i64).unwrap_or(0) <= 0
+    {
+        return Err(ApiError::invalid(
+            "`enableInactivity` needs a positive `inactivityTime` (with `inactivityTimeUnit`)",
+        ));
     }
     let mut tenant_changed = false;
     for field in ["domains", "selfProvisioningDomains"] {
@@ -520,7 +784,10 @@ async fn configure_tenant_settings(ctx: &mut Ctx, input: ConfigureTenantSettings
 }
 
 #[operation(tenants::UpdateTenantDefaultRoles)]
-async fn update_tenant_default_roles(ctx: &mut Ctx, input: UpdateTenantDefaultRolesInput) -> Result<UpdateTenantDefaultRolesOutput, ApiError> {
+async fn update_tenant_default_roles(
+    ctx: &mut Ctx,
+    input: UpdateTenantDefaultRolesInput,
+) -> Result<UpdateTenantDefaultRolesOutput, ApiError> {
     let mut tenant = load_tenant(ctx, &input.id)?;
     let pid = ctx.project_id()?.to_owned();
     let mut roles: Vec<String> = Vec::new();
@@ -528,11 +795,20 @@ async fn update_tenant_default_roles(ctx: &mut Ctx, input: UpdateTenantDefaultRo
     for r in &input.default_roles {
         let r = r.trim();
         // A default role is a project-level role or one of this tenant's own roles.
-        let found = ctx.db().docs().ids_by_key(&pid, "roles", "name", &json!(r))?.into_iter().find_map(|rid| {
-            let doc = ctx.db().docs().get(&pid, "roles", &rid).ok().flatten()?;
-            let tid = doc.get("tenantId").and_then(Value::as_str).unwrap_or_default();
-            (tid.is_empty() || tid == input.id).then(|| doc["name"].as_str().unwrap_or(r).to_owned())
-        });
+        let found = ctx
+            .db()
+            .docs()
+            .ids_by_key(&pid, "roles", "name", &json!(r))?
+            .into_iter()
+            .find_map(|rid| {
+                let doc = ctx.db().docs().get(&pid, "roles", &rid).ok().flatten()?;
+                let tid = doc
+                    .get("tenantId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                (tid.is_empty() || tid == input.id)
+                    .then(|| doc["name"].as_str().unwrap_or(r).to_owned())
+            });
         match found {
             Some(name) if !roles.contains(&name) => roles.push(name),
             Some(_) => {}
@@ -558,18 +834,32 @@ async fn update_tenant_default_roles(ctx: &mut Ctx, input: UpdateTenantDefaultRo
 fn check_email(email: &str) -> Result<String, ApiError> {
     let e = email.trim();
     let ok = match e.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !e.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.contains(char::is_whitespace)
+        }
         None => false,
     };
     if !ok {
-        return Err(ApiError::invalid(format!("`email` `{email}` is not an e-mail address; give the admin's address, e.g. it@customer.com")));
+        return Err(ApiError::invalid(format!(
+            "`email` `{email}` is not an e-mail address; give the admin's address, e.g. it@customer.com"
+        )));
     }
     Ok(e.to_lowercase())
 }
 
 /// Creates a link document and returns (link, link ID, expiry in epoch seconds). Only the
 /// token's SHA-256 is stored: the link is a bearer secret, shown once.
-fn new_admin_link(ctx: &Ctx, tenant_id: &str, sso_id: &str, email: &str, valid_secs: i64) -> Result<(String, String, i64), ApiError> {
+fn new_admin_link(
+    ctx: &Ctx,
+    tenant_id: &str,
+    sso_id: &str,
+    email: &str,
+    valid_secs: i64,
+) -> Result<(String, String, i64), ApiError> {
     let token = format!("{}{}", new_id(""), new_id(""));
     let link_id = new_id("AL");
     let expires = ctx.now_secs() + valid_secs;
@@ -584,7 +874,10 @@ fn new_admin_link(ctx: &Ctx, tenant_id: &str, sso_id: &str, email: &str, valid_s
 }
 
 #[operation(tenants::GenerateTenantAdminLinkSSO)]
-async fn generate_admin_link(ctx: &mut Ctx, input: GenerateTenantAdminLinkSSOInput) -> Result<GenerateTenantAdminLinkSSOOutput, ApiError> {
+async fn generate_admin_link(
+    ctx: &mut Ctx,
+    input: GenerateTenantAdminLinkSSOInput,
+) -> Result<GenerateTenantAdminLinkSSOOutput, ApiError> {
     load_tenant(ctx, &input.tenant_id)?;
     let email = match input.email.as_deref().filter(|e| !e.trim().is_empty()) {
         Some(e) => check_email(e)?,
@@ -593,20 +886,32 @@ async fn generate_admin_link(ctx: &mut Ctx, input: GenerateTenantAdminLinkSSOInp
     let secs = match input.expire_time.unwrap_or(0) {
         0 => LINK_DEFAULT_SECS,
         s if s > LINK_MAX_SECS => {
-            return Err(ApiError::invalid(format!("`expireTime` {s} s is longer than 30 days ({LINK_MAX_SECS} s); give a shorter validity in seconds")));
+            return Err(ApiError::invalid(format!(
+                "`expireTime` {s} s is longer than 30 days ({LINK_MAX_SECS} s); give a shorter validity in seconds"
+            )));
         }
         s => s,
     };
-    let (link, _, _) = new_admin_link(ctx, &input.tenant_id, input.sso_id.as_deref().unwrap_or_default(), &email, secs)?;
+    let (link, _, _) = new_admin_link(
+        ctx,
+        &input.tenant_id,
+        input.sso_id.as_deref().unwrap_or_default(),
+        &email,
+        secs,
+    )?;
     out(json!({ "adminSSOConfigurationLink": link }))
 }
 
 #[operation(tenants::SendTenantAdminLinkSSO)]
-async fn send_admin_link(ctx: &mut Ctx, input: SendTenantAdminLinkSSOInput) -> Result<SendTenantAdminLinkSSOOutput, ApiError> {
+async fn send_admin_link(
+    ctx: &mut Ctx,
+    input: SendTenantAdminLinkSSOInput,
+) -> Result<SendTenantAdminLinkSSOOutput, ApiError> {
     let tenant = load_tenant(ctx, &input.tenant_id)?;
     let email = check_email(&input.email)?;
     let sso_id = input.sso_id.clone().unwrap_or_default();
-    let (_link, link_id, expires) = new_admin_link(ctx, &input.tenant_id, &sso_id, &email, LINK_DEFAULT_SECS)?;
+    let (_link, link_id, expires) =
+        new_admin_link(ctx, &input.tenant_id, &sso_id, &email, LINK_DEFAULT_SECS)?;
     // No mail leaves the embedded engine: the send is recorded where SearchAudit finds it.
     let event = events::Event {
         project_id: ctx.project_id()?.to_owned(),
@@ -628,13 +933,23 @@ async fn send_admin_link(ctx: &mut Ctx, input: SendTenantAdminLinkSSOInput) -> R
 }
 
 #[operation(tenants::RevokeTenantAdminLinkSSO)]
-async fn revoke_admin_link(ctx: &mut Ctx, input: RevokeTenantAdminLinkSSOInput) -> Result<RevokeTenantAdminLinkSSOOutput, ApiError> {
+async fn revoke_admin_link(
+    ctx: &mut Ctx,
+    input: RevokeTenantAdminLinkSSOInput,
+) -> Result<RevokeTenantAdminLinkSSOOutput, ApiError> {
     load_tenant(ctx, &input.tenant_id)?;
     let pid = ctx.project_id()?.to_owned();
     let sso = input.sso_id.as_deref().filter(|s| !s.is_empty());
-    for lid in ctx.db().docs().ids_by_key(&pid, LINKS, "tenantId", &json!(input.tenant_id))? {
-        let Some(mut link) = ctx.db().docs().get(&pid, LINKS, &lid)? else { continue };
-        let active = link.get("revoked").and_then(Value::as_bool) != Some(true) && link.get("expireTime").and_then(Value::as_i64).unwrap_or(0) > ctx.now_secs();
+    for lid in ctx
+        .db()
+        .docs()
+        .ids_by_key(&pid, LINKS, "tenantId", &json!(input.tenant_id))?
+    {
+        let Some(mut link) = ctx.db().docs().get(&pid, LINKS, &lid)? else {
+            continue;
+        };
+        let active = link.get("revoked").and_then(Value::as_bool) != Some(true)
+            && link.get("expireTime").and_then(Value::as_i64).unwrap_or(0) > ctx.now_secs();
         let matches = sso.is_none_or(|s| link.get("ssoId").and_then(Value::as_str) == Some(s));
         if active && matches {
             link["revoked"] = json!(true);
@@ -650,24 +965,51 @@ async fn revoke_admin_link(ctx: &mut Ctx, input: RevokeTenantAdminLinkSSOInput) 
 // ---------------------------------------------------------------------------------------
 
 #[operation(tenants::CreateTenantCustomAttribute)]
-async fn create_tenant_custom_attribute(ctx: &mut Ctx, input: CreateTenantCustomAttributeInput) -> Result<CreateTenantCustomAttributeOutput, ApiError> {
+async fn create_tenant_custom_attribute(
+    ctx: &mut Ctx,
+    input: CreateTenantCustomAttributeInput,
+) -> Result<CreateTenantCustomAttributeOutput, ApiError> {
     let a = args(&input)?;
     let pid = ctx.project_id()?.to_owned();
     for attr in a["attributes"].as_array().into_iter().flatten() {
         let name = attr["name"].as_str().unwrap_or_default().trim().to_owned();
-        if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(ApiError::invalid(format!("attribute name `{name}` is invalid: start with a letter and use only letters, digits and `_`")));
+        if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ApiError::invalid(format!(
+                "attribute name `{name}` is invalid: start with a letter and use only letters, digits and `_`"
+            )));
         }
-        if let Some(existing) = ctx.db().docs().ids_by_key(&pid, ATTRS, "name", &json!(name))?.first() {
-            return Err(ApiError::conflict("E011004", format!("tenant custom attribute `{existing}` already exists (names ignore case); delete it first or choose another name")));
+        if let Some(existing) = ctx
+            .db()
+            .docs()
+            .ids_by_key(&pid, ATTRS, "name", &json!(name))?
+            .first()
+        {
+            return Err(ApiError::conflict(
+                "E011004",
+                format!(
+                    "tenant custom attribute `{existing}` already exists (names ignore case); delete it first or choose another name"
+                ),
+            ));
         }
         let ty = attr["type"].as_i64().unwrap_or(1);
         let options = attr.get("options").cloned().unwrap_or_else(|| json!([]));
         let has_options = options.as_array().is_some_and(|o| !o.is_empty());
         match (ty, has_options) {
-            (4 | 5, false) => return Err(ApiError::invalid(format!("attribute `{name}` is a select ({}); give its `options` as [{{value, label}}]", type_name(ty)))),
+            (4 | 5, false) => {
+                return Err(ApiError::invalid(format!(
+                    "attribute `{name}` is a select ({}); give its `options` as [{{value, label}}]",
+                    type_name(ty)
+                )));
+            }
             (4 | 5, true) | (_, false) => {}
-            (_, true) => return Err(ApiError::invalid(format!("attribute `{name}` is {}; `options` apply only to select types (4, 5)", type_name(ty)))),
+            (_, true) => {
+                return Err(ApiError::invalid(format!(
+                    "attribute `{name}` is {}; `options` apply only to select types (4, 5)",
+                    type_name(ty)
+                )));
+            }
         }
         let options: Vec<Value> = options
             .as_array()
@@ -685,7 +1027,10 @@ async fn create_tenant_custom_attribute(ctx: &mut Ctx, input: CreateTenantCustom
             "editPermissions": str_list(attr.get("editPermissions")),
             "editable": true,
         });
-        if let Some(dv) = attr.get("defaultValue").filter(|v| !v.is_null() && v.as_str() != Some("")) {
+        if let Some(dv) = attr
+            .get("defaultValue")
+            .filter(|v| !v.is_null() && v.as_str() != Some(""))
+        {
             check_value(&doc, &name, dv)?;
         }
         ctx.put(ATTRS, &name, &doc)?;
@@ -695,12 +1040,32 @@ async fn create_tenant_custom_attribute(ctx: &mut Ctx, input: CreateTenantCustom
 }
 
 #[operation(tenants::DeleteTenantCustomAttribute)]
-async fn delete_tenant_custom_attribute(ctx: &mut Ctx, input: DeleteTenantCustomAttributeInput) -> Result<DeleteTenantCustomAttributeOutput, ApiError> {
+async fn delete_tenant_custom_attribute(
+    ctx: &mut Ctx,
+    input: DeleteTenantCustomAttributeInput,
+) -> Result<DeleteTenantCustomAttributeOutput, ApiError> {
     let pid = ctx.project_id()?.to_owned();
-    let Some(id) = ctx.db().docs().ids_by_key(&pid, ATTRS, "name", &json!(input.name.trim()))?.into_iter().next() else {
-        return Err(ApiError::not_found("E011004", format!("tenant custom attribute `{}` not found; list them with tenants_read TenantCustomAttributes", input.name)));
+    let Some(id) = ctx
+        .db()
+        .docs()
+        .ids_by_key(&pid, ATTRS, "name", &json!(input.name.trim()))?
+        .into_iter()
+        .next()
+    else {
+        return Err(ApiError::not_found(
+            "E011004",
+            format!(
+                "tenant custom attribute `{}` not found; list them with tenants_read TenantCustomAttributes",
+                input.name
+            ),
+        ));
     };
-    let name = ctx.db().docs().get(&pid, ATTRS, &id)?.and_then(|d| d.get("name").and_then(Value::as_str).map(str::to_owned)).unwrap_or_else(|| id.clone());
+    let name = ctx
+        .db()
+        .docs()
+        .get(&pid, ATTRS, &id)?
+        .and_then(|d| d.get("name").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| id.clone());
     ctx.db().docs().delete(&pid, ATTRS, &id)?;
     // Values of a deleted attribute would no longer validate: remove them from every tenant.
     for (tid, mut t) in ctx.db().docs().scan(&pid, TENANTS)? {

@@ -68,10 +68,23 @@ impl Approvals for SqliteDb {
     }
 
     fn load(&self, id: &str) -> Result<Option<Approval>> {
-        Ok(self.conn.query_row(&format!("SELECT {COLS} FROM approvals WHERE id=?1"), [id], row).optional()?)
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {COLS} FROM approvals WHERE id=?1"),
+                [id],
+                row,
+            )
+            .optional()?)
     }
 
-    fn pending_for(&self, session_key: &str, project_id: &str, requests: &[Request], now: i64) -> Result<Option<Approval>> {
+    fn pending_for(
+        &self,
+        session_key: &str,
+        project_id: &str,
+        requests: &[Request],
+        now: i64,
+    ) -> Result<Option<Approval>> {
         Ok(self
             .conn
             .query_row(
@@ -83,7 +96,9 @@ impl Approvals for SqliteDb {
     }
 
     fn of_session(&self, session_key: &str) -> Result<Vec<Approval>> {
-        let mut st = self.conn.prepare_cached(&format!("SELECT {COLS} FROM approvals WHERE session_key=?1 ORDER BY created DESC, rowid DESC"))?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLS} FROM approvals WHERE session_key=?1 ORDER BY created DESC, rowid DESC"
+        ))?;
         let rows = st.query_map([session_key], row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -97,23 +112,34 @@ impl Approvals for SqliteDb {
     }
 
     fn set_used(&self, id: &str, used: &[usize]) -> Result<()> {
-        self.conn.execute("UPDATE approvals SET used=?2 WHERE id=?1", params![id, serde_json::to_string(used).expect("ints serialize")])?;
+        self.conn.execute(
+            "UPDATE approvals SET used=?2 WHERE id=?1",
+            params![id, serde_json::to_string(used).expect("ints serialize")],
+        )?;
         Ok(())
     }
 
     fn set_attempts(&self, id: &str, attempts: i64, void: bool) -> Result<()> {
-        let sql = if void { "UPDATE approvals SET attempts=?2, status='voided' WHERE id=?1" } else { "UPDATE approvals SET attempts=?2 WHERE id=?1" };
+        let sql = if void {
+            "UPDATE approvals SET attempts=?2, status='voided' WHERE id=?1"
+        } else {
+            "UPDATE approvals SET attempts=?2 WHERE id=?1"
+        };
         self.conn.execute(sql, params![id, attempts])?;
         Ok(())
     }
 
     fn set_approved(&self, id: &str, at: i64, window_until: i64) -> Result<()> {
-        self.conn.execute("UPDATE approvals SET status='approved', approved_at=?2, window_until=?3 WHERE id=?1", params![id, at, window_until])?;
+        self.conn.execute(
+            "UPDATE approvals SET status='approved', approved_at=?2, window_until=?3 WHERE id=?1",
+            params![id, at, window_until],
+        )?;
         Ok(())
     }
 
     fn void(&self, id: &str) -> Result<()> {
-        self.conn.execute("UPDATE approvals SET status='voided' WHERE id=?1", [id])?;
+        self.conn
+            .execute("UPDATE approvals SET status='voided' WHERE id=?1", [id])?;
         Ok(())
     }
 
@@ -122,11 +148,17 @@ impl Approvals for SqliteDb {
     }
 
     fn void_all(&self) -> Result<usize> {
-        Ok(self.conn.execute("UPDATE approvals SET status='voided' WHERE status IN ('pending','approved')", [])?)
+        Ok(self.conn.execute(
+            "UPDATE approvals SET status='voided' WHERE status IN ('pending','approved')",
+            [],
+        )?)
     }
 
     fn add_failure(&self, descoper_id: &str, at: i64) -> Result<()> {
-        self.conn.execute("INSERT INTO elevation_failures (descoper_id, occurred) VALUES (?1, ?2)", params![descoper_id, at])?;
+        self.conn.execute(
+            "INSERT INTO elevation_failures (descoper_id, occurred) VALUES (?1, ?2)",
+            params![descoper_id, at],
+        )?;
         Ok(())
     }
 

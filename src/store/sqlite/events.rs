@@ -11,13 +11,21 @@ use serde_json::Value;
 
 use super::SqliteDb;
 use crate::store::Result;
-use crate::store::events::{Aggregate, DAY_MS, Event, Events, Filter, GroupBy, MCP_ACTIONS, MCP_INFO_OUTCOMES, Stored};
+use crate::store::events::{
+    Aggregate, DAY_MS, Event, Events, Filter, GroupBy, MCP_ACTIONS, MCP_INFO_OUTCOMES, Stored,
+};
 
 impl Events for SqliteDb {
     fn insert(&self, e: &Event) -> Result<()> {
         Ok(insert(&self.conn, e)?)
     }
-    fn search(&self, f: &Filter, oldest_first: bool, offset: i64, limit: i64) -> Result<(Vec<Stored>, i64)> {
+    fn search(
+        &self,
+        f: &Filter,
+        oldest_first: bool,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Stored>, i64)> {
         Ok(search(&self.conn, f, oldest_first, offset, limit)?)
     }
     fn aggregate(&self, f: &Filter, g: &GroupBy) -> Result<Vec<Aggregate>> {
@@ -45,7 +53,11 @@ fn insert_with(st: &mut Statement<'_>, e: &Event) -> rusqlite::Result<()> {
         e.geo,
         e.remote_address,
         serde_json::to_string(&e.tenants).expect("strings serialize"),
-        if e.data.is_null() { "{}".to_owned() } else { serde_json::to_string(&e.data).expect("JSON serializes") },
+        if e.data.is_null() {
+            "{}".to_owned()
+        } else {
+            serde_json::to_string(&e.data).expect("JSON serializes")
+        },
     ])?;
     Ok(())
 }
@@ -92,7 +104,10 @@ fn journal_projection() -> &'static str {
 fn where_clause(f: &Filter) -> (String, String, Vec<SqlValue>) {
     let mut args: Vec<SqlValue> = vec![f.project_id.clone().into(), f.from.into(), f.to.into()];
     let (source, mut sql) = match f.mcp_company.as_deref().filter(|c| !c.is_empty()) {
-        None => ("audit_events".to_owned(), String::from("project_id = ?1 AND occurred >= ?2 AND occurred <= ?3")),
+        None => (
+            "audit_events".to_owned(),
+            String::from("project_id = ?1 AND occurred >= ?2 AND occurred <= ?3"),
+        ),
         Some(company) => {
             args.push(company.to_owned().into());
             // Project and time go into each arm, so each uses its own index
@@ -105,7 +120,12 @@ fn where_clause(f: &Filter) -> (String, String, Vec<SqlValue>) {
             (source, String::from("1"))
         }
     };
-    let list = |sql: &mut String, args: &mut Vec<SqlValue>, expr: &str, not: bool, values: &[String], lower: bool| {
+    let list = |sql: &mut String,
+                args: &mut Vec<SqlValue>,
+                expr: &str,
+                not: bool,
+                values: &[String],
+                lower: bool| {
         if values.is_empty() {
             return;
         }
@@ -116,20 +136,73 @@ fn where_clause(f: &Filter) -> (String, String, Vec<SqlValue>) {
                 format!("?{}", args.len())
             })
             .collect();
-        sql.push_str(&format!(" AND {expr} {}IN ({})", if not { "NOT " } else { "" }, holes.join(",")));
+        sql.push_str(&format!(
+            " AND {expr} {}IN ({})",
+            if not { "NOT " } else { "" },
+            holes.join(",")
+        ));
     };
     list(&mut sql, &mut args, "user_id", false, &f.user_ids, false);
     list(&mut sql, &mut args, "action", false, &f.actions, false);
-    list(&mut sql, &mut args, "action", true, &f.excluded_actions, false);
-    list(&mut sql, &mut args, "lower(device)", false, &f.devices, true);
-    list(&mut sql, &mut args, "lower(method)", false, &f.methods, true);
+    list(
+        &mut sql,
+        &mut args,
+        "action",
+        true,
+        &f.excluded_actions,
+        false,
+    );
+    list(
+        &mut sql,
+        &mut args,
+        "lower(device)",
+        false,
+        &f.devices,
+        true,
+    );
+    list(
+        &mut sql,
+        &mut args,
+        "lower(method)",
+        false,
+        &f.methods,
+        true,
+    );
     list(&mut sql, &mut args, "lower(geo)", false, &f.geos, true);
-    list(&mut sql, &mut args, "remote_address", false, &f.remote_addresses, false);
-    list(&mut sql, &mut args, "lower(login_id)", false, &f.login_ids, true);
-    list(&mut sql, &mut args, "lower(login_id)", true, &f.excluded_login_ids, true);
+    list(
+        &mut sql,
+        &mut args,
+        "remote_address",
+        false,
+        &f.remote_addresses,
+        false,
+    );
+    list(
+        &mut sql,
+        &mut args,
+        "lower(login_id)",
+        false,
+        &f.login_ids,
+        true,
+    );
+    list(
+        &mut sql,
+        &mut args,
+        "lower(login_id)",
+        true,
+        &f.excluded_login_ids,
+        true,
+    );
     list(&mut sql, &mut args, "actor_id", false, &f.actor_ids, false);
     list(&mut sql, &mut args, "lower(type)", false, &f.types, true);
-    list(&mut sql, &mut args, "lower(json_extract(data, '$.factor'))", false, &f.factors, true);
+    list(
+        &mut sql,
+        &mut args,
+        "lower(json_extract(data, '$.factor'))",
+        false,
+        &f.factors,
+        true,
+    );
     if !f.login_ids_contain.is_empty() {
         let ors: Vec<String> = f
             .login_ids_contain
@@ -164,8 +237,22 @@ fn where_clause(f: &Filter) -> (String, String, Vec<SqlValue>) {
     if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
         args.push(t.to_lowercase().into());
         let n = args.len();
-        let cols = ["action", "user_id", "login_id", "actor_id", "method", "device", "geo", "remote_address", "tenants", "data"];
-        let ors: Vec<String> = cols.iter().map(|c| format!("instr(lower({c}), ?{n}) > 0")).collect();
+        let cols = [
+            "action",
+            "user_id",
+            "login_id",
+            "actor_id",
+            "method",
+            "device",
+            "geo",
+            "remote_address",
+            "tenants",
+            "data",
+        ];
+        let ors: Vec<String> = cols
+            .iter()
+            .map(|c| format!("instr(lower({c}), ?{n}) > 0"))
+            .collect();
         sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
     }
     (source, sql, args)
@@ -198,9 +285,17 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
 
 /// One page of the events matching `f` (newest first unless `oldest_first`), and how many
 /// match in all.
-fn search(conn: &Connection, f: &Filter, oldest_first: bool, offset: i64, limit: i64) -> rusqlite::Result<(Vec<Stored>, i64)> {
+fn search(
+    conn: &Connection,
+    f: &Filter,
+    oldest_first: bool,
+    offset: i64,
+    limit: i64,
+) -> rusqlite::Result<(Vec<Stored>, i64)> {
     let (source, wh, mut args) = where_clause(f);
-    let total: i64 = conn.prepare(&format!("SELECT COUNT(*) FROM {source} WHERE {wh}"))?.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+    let total: i64 = conn
+        .prepare(&format!("SELECT COUNT(*) FROM {source} WHERE {wh}"))?
+        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
     if total == 0 || offset >= total {
         return Ok((Vec::new(), total));
     }
@@ -210,10 +305,19 @@ fn search(conn: &Connection, f: &Filter, oldest_first: bool, offset: i64, limit:
     let n = args.len();
     // Ties within a millisecond go by row order. Journal rows carry -seq as their id, so they
     // order by |id| (their sequence), which keeps a burst of MCP events in the order it happened.
-    let order = if f.mcp_company.is_some() { format!("abs(id) {dir}, id {dir}") } else { format!("id {dir}") };
-    let sql = format!("SELECT {COLUMNS} FROM {source} WHERE {wh} ORDER BY occurred {dir}, {order} LIMIT ?{} OFFSET ?{n}", n - 1);
+    let order = if f.mcp_company.is_some() {
+        format!("abs(id) {dir}, id {dir}")
+    } else {
+        format!("id {dir}")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {source} WHERE {wh} ORDER BY occurred {dir}, {order} LIMIT ?{} OFFSET ?{n}",
+        n - 1
+    );
     let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(rusqlite::params_from_iter(args.iter()), read_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = st
+        .query_map(rusqlite::params_from_iter(args.iter()), read_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((rows, total))
 }
 
@@ -224,7 +328,11 @@ struct Fnv(u64);
 
 impl Hasher for Fnv {
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for b in bytes {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -314,19 +422,32 @@ fn aggregate(conn: &Connection, f: &Filter, g: &GroupBy) -> rusqlite::Result<Vec
             }
         }
         let key = (ids[0], ids[1], ids[2], ids[3], ids[4], bucket);
-        let entry = counts.entry(key).or_insert_with(|| (0, g.distinct_users.then(Default::default)));
+        let entry = counts
+            .entry(key)
+            .or_insert_with(|| (0, g.distinct_users.then(Default::default)));
         entry.0 += 1;
         if let Some(set) = entry.1.as_mut() {
             set.insert(users.id(r.get_ref(6)?));
         }
     }
     // Split tenant arrays and merge rows that now share a key.
-    let mut merged: FastMap<(u32, u32, u32, u32, String, i64), (i64, Option<FastSet<u32>>)> = FastMap::default();
+    let mut merged: FastMap<(u32, u32, u32, u32, String, i64), (i64, Option<FastSet<u32>>)> =
+        FastMap::default();
     for ((a, d, m, geo, t, b), (n, set)) in counts {
-        let tenants: Vec<String> = if g.tenant { serde_json::from_str(&dims[4].names[t as usize]).unwrap_or_default() } else { Vec::new() };
-        let tenants = if tenants.is_empty() { vec![String::new()] } else { tenants };
+        let tenants: Vec<String> = if g.tenant {
+            serde_json::from_str(&dims[4].names[t as usize]).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let tenants = if tenants.is_empty() {
+            vec![String::new()]
+        } else {
+            tenants
+        };
         for tenant in tenants {
-            let e = merged.entry((a, d, m, geo, tenant, b)).or_insert_with(|| (0, g.distinct_users.then(Default::default)));
+            let e = merged
+                .entry((a, d, m, geo, tenant, b))
+                .or_insert_with(|| (0, g.distinct_users.then(Default::default)));
             e.0 += n;
             if let (Some(into), Some(from)) = (e.1.as_mut(), set.as_ref()) {
                 into.extend(from.iter().copied());
@@ -344,7 +465,11 @@ fn aggregate(conn: &Connection, f: &Filter, g: &GroupBy) -> rusqlite::Result<Vec
             bucket_start_ms: g.created.map(|_| b * DAY_MS),
             count: n,
             // Events without a user (e.g. project settings changes) are not users.
-            distinct_users: set.map(|s| s.iter().filter(|u| !users.names[**u as usize].is_empty()).count() as i64),
+            distinct_users: set.map(|s| {
+                s.iter()
+                    .filter(|u| !users.names[**u as usize].is_empty())
+                    .count() as i64
+            }),
         })
         .collect();
     // Chronological, then the largest groups first; names break ties so output is stable.
@@ -352,12 +477,16 @@ fn aggregate(conn: &Connection, f: &Filter, g: &GroupBy) -> rusqlite::Result<Vec
         x.bucket_start_ms
             .cmp(&y.bucket_start_ms)
             .then(y.count.cmp(&x.count))
-            .then_with(|| (&x.action, &x.method, &x.device, &x.geo, &x.tenant).cmp(&(&y.action, &y.method, &y.device, &y.geo, &y.tenant)))
+            .then_with(|| {
+                (&x.action, &x.method, &x.device, &x.geo, &x.tenant)
+                    .cmp(&(&y.action, &y.method, &y.device, &y.geo, &y.tenant))
+            })
     });
     Ok(out)
 }
 
 /// The oldest event time of a project, if it has any events.
 fn oldest(conn: &Connection, project_id: &str) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT MIN(occurred) FROM audit_events WHERE project_id=?1")?.query_row(params![project_id], |r| r.get(0))
+    conn.prepare_cached("SELECT MIN(occurred) FROM audit_events WHERE project_id=?1")?
+        .query_row(params![project_id], |r| r.get(0))
 }

@@ -7,7 +7,9 @@ use crate::store::journal::{JournalRecords, Record};
 use crate::store::{Error, Result};
 
 fn int(field: &str, what: &str) -> Result<i64> {
-    field.parse().map_err(|_| Error::msg(format!("journal {what} {field:?} is not an integer")))
+    field
+        .parse()
+        .map_err(|_| Error::msg(format!("journal {what} {field:?} is not an integer")))
 }
 
 impl JournalRecords for SqliteDb {

@@ -63,7 +63,10 @@ fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> 
     // every new binding: the token, project and document-key lookups were re-parsed on every
     // request (a fifth of the server's CPU under load). No statement here uses LIKE/GLOB on a
     // parameter, the one case whose plan would be better with the value.
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 
@@ -74,14 +77,22 @@ impl Sqlite {
         let path = dir.join("idmcp.db");
         let shown = path.display().to_string();
         let open = || -> Result<Connection, OpenError> {
-            let c = Connection::open(&path).map_err(|e| OpenError::Open(shown.clone(), e.into()))?;
+            let c =
+                Connection::open(&path).map_err(|e| OpenError::Open(shown.clone(), e.into()))?;
             configure(&c, durability).map_err(|e| OpenError::Open(shown.clone(), e.into()))?;
             Ok(c)
         };
         let mut writer = open()?;
         migrate(&shown, &mut writer)?;
-        let readers = (0..4).map(|_| open().map(|c| Arc::new(Mutex::new(c)))).collect::<Result<_, _>>()?;
-        Ok(Self { path, writer: Arc::new(Mutex::new(writer)), readers, next: AtomicUsize::new(0) })
+        let readers = (0..4)
+            .map(|_| open().map(|c| Arc::new(Mutex::new(c))))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+            next: AtomicUsize::new(0),
+        })
     }
 }
 
@@ -90,16 +101,26 @@ impl Backend for Sqlite {
         // Round-robin over the pool.
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let slot = self.readers[i].clone();
-        Box::pin(async move { Box::new(SqliteDb { conn: slot.lock_owned().await }) as Conn })
+        Box::pin(async move {
+            Box::new(SqliteDb {
+                conn: slot.lock_owned().await,
+            }) as Conn
+        })
     }
 
     fn writer(&self) -> BoxFuture<'_, Conn> {
         let slot = self.writer.clone();
-        Box::pin(async move { Box::new(SqliteDb { conn: slot.lock_owned().await }) as Conn })
+        Box::pin(async move {
+            Box::new(SqliteDb {
+                conn: slot.lock_owned().await,
+            }) as Conn
+        })
     }
 
     fn writer_blocking(&self) -> Conn {
-        Box::new(SqliteDb { conn: self.writer.clone().blocking_lock_owned() })
+        Box::new(SqliteDb {
+            conn: self.writer.clone().blocking_lock_owned(),
+        })
     }
 
     fn location(&self) -> String {
@@ -108,11 +129,15 @@ impl Backend for Sqlite {
 }
 
 fn migrate(shown: &str, conn: &mut Connection) -> Result<(), OpenError> {
-    let version: usize = conn
-        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| OpenError::Open(shown.to_owned(), e.into()))? as usize;
+    let version: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| OpenError::Open(shown.to_owned(), e.into()))? as usize;
     if version > MIGRATIONS.len() {
-        return Err(OpenError::TooNew(shown.to_owned(), version, MIGRATIONS.len()));
+        return Err(OpenError::TooNew(
+            shown.to_owned(),
+            version,
+            MIGRATIONS.len(),
+        ));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let step = |conn: &mut Connection| -> rusqlite::Result<()> {
@@ -131,7 +156,9 @@ fn ident(name: &str) -> Result<&str> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(name)
     } else {
-        Err(Error::msg(format!("invalid savepoint name {name:?}: use letters, digits and _")))
+        Err(Error::msg(format!(
+            "invalid savepoint name {name:?}: use letters, digits and _"
+        )))
     }
 }
 
@@ -166,14 +193,20 @@ impl Db for SqliteDb {
         Ok(self.conn.execute_batch("ROLLBACK")?)
     }
     fn savepoint(&self, name: &str) -> Result<()> {
-        Ok(self.conn.execute_batch(&format!("SAVEPOINT {}", ident(name)?))?)
+        Ok(self
+            .conn
+            .execute_batch(&format!("SAVEPOINT {}", ident(name)?))?)
     }
     fn release(&self, name: &str) -> Result<()> {
-        Ok(self.conn.execute_batch(&format!("RELEASE {}", ident(name)?))?)
+        Ok(self
+            .conn
+            .execute_batch(&format!("RELEASE {}", ident(name)?))?)
     }
     fn rollback_to(&self, name: &str) -> Result<()> {
         let n = ident(name)?;
-        Ok(self.conn.execute_batch(&format!("ROLLBACK TO {n}; RELEASE {n}"))?)
+        Ok(self
+            .conn
+            .execute_batch(&format!("ROLLBACK TO {n}; RELEASE {n}"))?)
     }
     fn checkpoint(&self) -> Result<()> {
         Ok(self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)

@@ -9,17 +9,37 @@ use crate::store::principals::{Principal, Principals, Project, Session, new_id, 
 impl Principals for SqliteDb {
     fn ensure_company(&self, name: &str, now: i64) -> Result<String> {
         let conn = &*self.conn;
-        if let Some(id) = conn.query_row("SELECT id FROM companies WHERE name=?1", [name], |r| r.get(0)).optional()? {
+        if let Some(id) = conn
+            .query_row("SELECT id FROM companies WHERE name=?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
             return Ok(id);
         }
         let id = new_id("C");
-        conn.execute("INSERT INTO companies (id, name, created) VALUES (?1,?2,?3)", params![id, name, now])?;
+        conn.execute(
+            "INSERT INTO companies (id, name, created) VALUES (?1,?2,?3)",
+            params![id, name, now],
+        )?;
         Ok(id)
     }
 
-    fn ensure_descoper(&self, company_id: &str, email: &str, name: &str, is_admin: bool, now: i64) -> Result<String> {
+    fn ensure_descoper(
+        &self,
+        company_id: &str,
+        email: &str,
+        name: &str,
+        is_admin: bool,
+        now: i64,
+    ) -> Result<String> {
         let conn = &*self.conn;
-        if let Some(id) = conn.query_row("SELECT id FROM descopers WHERE email=?1", [email], |r| r.get(0)).optional()? {
+        if let Some(id) = conn
+            .query_row("SELECT id FROM descopers WHERE email=?1", [email], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
             return Ok(id);
         }
         let id = new_id("D");
@@ -30,9 +50,23 @@ impl Principals for SqliteDb {
         Ok(id)
     }
 
-    fn ensure_project(&self, company_id: &str, name: &str, environment: &str, tags: &[&str], now: i64) -> Result<String> {
+    fn ensure_project(
+        &self,
+        company_id: &str,
+        name: &str,
+        environment: &str,
+        tags: &[&str],
+        now: i64,
+    ) -> Result<String> {
         let conn = &*self.conn;
-        if let Some(id) = conn.query_row("SELECT id FROM projects WHERE company_id=?1 AND name=?2", params![company_id, name], |r| r.get(0)).optional()? {
+        if let Some(id) = conn
+            .query_row(
+                "SELECT id FROM projects WHERE company_id=?1 AND name=?2",
+                params![company_id, name],
+                |r| r.get(0),
+            )
+            .optional()?
+        {
             return Ok(id);
         }
         let id = new_id("P");
@@ -51,11 +85,21 @@ impl Principals for SqliteDb {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-
     /// Creates an API token for the Descoper with `email`; returns the secret (shown once).
-    fn create_token(&self, email: &str, name: &str, expires: Option<i64>, now: i64) -> Result<Option<(String, String)>> {
+    fn create_token(
+        &self,
+        email: &str,
+        name: &str,
+        expires: Option<i64>,
+        now: i64,
+    ) -> Result<Option<(String, String)>> {
         let conn = &*self.conn;
-        let Some(descoper_id): Option<String> = conn.query_row("SELECT id FROM descopers WHERE email=?1", [email], |r| r.get(0)).optional()? else {
+        let Some(descoper_id): Option<String> = conn
+            .query_row("SELECT id FROM descopers WHERE email=?1", [email], |r| {
+                r.get(0)
+            })
+            .optional()?
+        else {
             return Ok(None);
         };
         let id = new_id("T");
@@ -67,7 +111,6 @@ impl Principals for SqliteDb {
         Ok(Some((id, secret)))
     }
 
-
     /// The principal behind a token secret and the token's expiry, if the token exists, is not
     /// revoked and not expired.
     fn token_principal(&self, secret: &str, now: i64) -> Result<Option<(Principal, Option<i64>)>> {
@@ -77,15 +120,19 @@ impl Principals for SqliteDb {
              JOIN descopers d ON d.id=t.descoper_id JOIN companies c ON c.id=d.company_id \
              WHERE t.hash=?1 AND t.revoked IS NULL AND (t.expires IS NULL OR t.expires > ?2)",
         )?;
-        Ok(st.query_row(params![sha256_hex(secret), now], |r| {
-            let tid: String = r.get(6)?;
-            Ok((principal_row(r, tid)?, r.get(7)?))
-        })
-        .optional()?)
+        Ok(st
+            .query_row(params![sha256_hex(secret), now], |r| {
+                let tid: String = r.get(6)?;
+                Ok((principal_row(r, tid)?, r.get(7)?))
+            })
+            .optional()?)
     }
 
     fn auth_generation(&self) -> Result<i64> {
-        Ok(self.conn.prepare_cached("SELECT value FROM auth_generation WHERE id=1")?.query_row([], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM auth_generation WHERE id=1")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// The principal for a Descoper e-mail (local-only mode binds every request to one).
@@ -94,38 +141,70 @@ impl Principals for SqliteDb {
         let mut st = conn.prepare_cached(
             "SELECT d.id, d.email, d.name, c.id, c.name, d.is_admin FROM descopers d JOIN companies c ON c.id=d.company_id WHERE d.email=?1",
         )?;
-        Ok(st.query_row([email], |r| principal_row(r, format!("local:{}", email.to_lowercase()))).optional()?)
+        Ok(st
+            .query_row([email], |r| {
+                principal_row(r, format!("local:{}", email.to_lowercase()))
+            })
+            .optional()?)
     }
 
     /// The session for this credential, created on first use with the company's first project.
     fn session_for(&self, p: &Principal, now: i64) -> Result<Session> {
         let conn = &*self.conn;
         let row = conn
-            .prepare_cached("SELECT project_id, elevated_until, approval_id FROM sessions WHERE key=?1")?
+            .prepare_cached(
+                "SELECT project_id, elevated_until, approval_id FROM sessions WHERE key=?1",
+            )?
             .query_row([&p.credential], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         if let Some((project_id, elevated_until, approval_id)) = row {
-            return Ok(Session { key: p.credential.clone(), project_id, elevated_until, approval_id });
+            return Ok(Session {
+                key: p.credential.clone(),
+                project_id,
+                elevated_until,
+                approval_id,
+            });
         }
         let first: Option<String> = conn
-            .query_row("SELECT id FROM projects WHERE company_id=?1 ORDER BY created, name LIMIT 1", [&p.company_id], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM projects WHERE company_id=?1 ORDER BY created, name LIMIT 1",
+                [&p.company_id],
+                |r| r.get(0),
+            )
             .optional()?;
         conn.execute(
             "INSERT OR IGNORE INTO sessions (key, company_id, descoper_id, project_id, created, updated) VALUES (?1,?2,?3,?4,?5,?5)",
             params![p.credential, p.company_id, p.descoper_id, first, now],
         )?;
-        Ok(Session { key: p.credential.clone(), project_id: first, elevated_until: None, approval_id: None })
+        Ok(Session {
+            key: p.credential.clone(),
+            project_id: first,
+            elevated_until: None,
+            approval_id: None,
+        })
     }
 
     fn set_session_project(&self, key: &str, project_id: &str, now: i64) -> Result<()> {
         let conn = &*self.conn;
-        conn.execute("UPDATE sessions SET project_id=?2, updated=?3 WHERE key=?1", params![key, project_id, now])?;
+        conn.execute(
+            "UPDATE sessions SET project_id=?2, updated=?3 WHERE key=?1",
+            params![key, project_id, now],
+        )?;
         Ok(())
     }
 
-    fn set_elevation(&self, key: &str, until: Option<i64>, approval_id: Option<&str>, now: i64) -> Result<()> {
+    fn set_elevation(
+        &self,
+        key: &str,
+        until: Option<i64>,
+        approval_id: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
         let conn = &*self.conn;
-        conn.execute("UPDATE sessions SET elevated_until=?2, approval_id=?3, updated=?4 WHERE key=?1", params![key, until, approval_id, now])?;
+        conn.execute(
+            "UPDATE sessions SET elevated_until=?2, approval_id=?3, updated=?4 WHERE key=?1",
+            params![key, until, approval_id, now],
+        )?;
         Ok(())
     }
 
@@ -152,7 +231,10 @@ impl Principals for SqliteDb {
             )
             .optional()?;
         if let Some(id) = &id {
-            conn.execute("UPDATE api_tokens SET revoked=?2 WHERE id=?1", params![id, now])?;
+            conn.execute(
+                "UPDATE api_tokens SET revoked=?2 WHERE id=?1",
+                params![id, now],
+            )?;
         }
         Ok(id)
     }
@@ -164,24 +246,49 @@ impl Principals for SqliteDb {
             "SELECT t.id, d.email, t.name, t.created, t.expires, t.revoked FROM api_tokens t JOIN descopers d ON d.id=t.descoper_id ORDER BY t.created",
         )?;
         let rows = st.query_map([], |r| {
-            let (id, email, name, created, expires, revoked): (String, String, String, i64, Option<i64>, Option<i64>) =
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+            let (id, email, name, created, expires, revoked): (
+                String,
+                String,
+                String,
+                i64,
+                Option<i64>,
+                Option<i64>,
+            ) = (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            );
             let state = match (revoked, expires) {
                 (Some(t), _) => format!("revoked at {}", t / 1000),
                 (None, Some(e)) => format!("expires {}", e / 1000),
                 (None, None) => "active".to_owned(),
             };
-            Ok(format!("{id}\t{email}\t{name}\tcreated {}\t{state}", created / 1000))
+            Ok(format!(
+                "{id}\t{email}\t{name}\tcreated {}\t{state}",
+                created / 1000
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn company_name(&self, company_id: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT name FROM companies WHERE id=?1", [company_id], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name FROM companies WHERE id=?1",
+                [company_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn company_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM companies", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM companies", [], |r| r.get(0))?)
     }
 
     fn end_all_elevations(&self, now: i64) -> Result<usize> {
@@ -192,7 +299,12 @@ impl Principals for SqliteDb {
 /// A `projects` row selected as `id, name, environment, tags`.
 fn project_row(r: &rusqlite::Row) -> rusqlite::Result<Project> {
     let tags: String = r.get(3)?;
-    Ok(Project { id: r.get(0)?, name: r.get(1)?, environment: r.get(2)?, tags: serde_json::from_str(&tags).unwrap_or_default() })
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        environment: r.get(2)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+    })
 }
 
 fn principal_row(r: &rusqlite::Row, credential: String) -> rusqlite::Result<Principal> {

@@ -38,7 +38,10 @@ fn each_in_savepoint(
 }
 
 #[operation(users::CreateUsers)]
-async fn create_batch(ctx: &mut Ctx, input: CreateUsersInput) -> Result<CreateUsersOutput, ApiError> {
+async fn create_batch(
+    ctx: &mut Ctx,
+    input: CreateUsersInput,
+) -> Result<CreateUsersOutput, ApiError> {
     let invite = input.invite.unwrap_or(false);
     let a = args(&input)?;
     let (created, failed) = each_in_savepoint(ctx, a.get("users"), "create_one", |ctx, req| {
@@ -49,16 +52,28 @@ async fn create_batch(ctx: &mut Ctx, input: CreateUsersInput) -> Result<CreateUs
 }
 
 #[operation(users::PatchUserBatch)]
-async fn patch_batch(ctx: &mut Ctx, input: PatchUserBatchInput) -> Result<PatchUserBatchOutput, ApiError> {
+async fn patch_batch(
+    ctx: &mut Ctx,
+    input: PatchUserBatchInput,
+) -> Result<PatchUserBatchOutput, ApiError> {
     let a = args(&input)?;
     let (patched, failed) = each_in_savepoint(ctx, a.get("users"), "patch_one", |ctx, req| {
-        modify(ctx, "PatchUserBatch", s(req, "loginId"), None, |ctx, _, doc| apply_profile(ctx, doc, req, false))
+        modify(
+            ctx,
+            "PatchUserBatch",
+            s(req, "loginId"),
+            None,
+            |ctx, _, doc| apply_profile(ctx, doc, req, false),
+        )
     })?;
     out(json!({"patchedUsers": patched, "failedUsers": failed, "additionalErrors": {}}))
 }
 
 #[operation(users::DeleteUsers)]
-async fn delete_batch(ctx: &mut Ctx, input: DeleteUsersInput) -> Result<DeleteUsersOutput, ApiError> {
+async fn delete_batch(
+    ctx: &mut Ctx,
+    input: DeleteUsersInput,
+) -> Result<DeleteUsersOutput, ApiError> {
     // All IDs are resolved first, so one unknown ID deletes nothing.
     let mut found = Vec::new();
     for u in &input.user_ids {

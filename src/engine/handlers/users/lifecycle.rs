@@ -8,13 +8,20 @@ use crate::catalog::generated::types::users::*;
 use crate::engine::Ctx;
 use crate::error::ApiError;
 
-use crate::store::principals::new_id;
 use super::*;
+use crate::store::principals::new_id;
 
 /// Builds and stores a new user from a create request; `test` marks a test user.
-pub(crate) fn create_user(ctx: &Ctx, req: &Map<String, Value>, test: bool, invite: bool) -> Result<Value, ApiError> {
+pub(crate) fn create_user(
+    ctx: &Ctx,
+    req: &Map<String, Value>,
+    test: bool,
+    invite: bool,
+) -> Result<Value, ApiError> {
     let Some(login_id) = s(req, "loginId") else {
-        return Err(ApiError::missing("loginId is required: the e-mail, phone or username the user signs in with"));
+        return Err(ApiError::missing(
+            "loginId is required: the e-mail, phone or username the user signs in with",
+        ));
     };
     let user_id = new_id("U");
     let now = ctx.now_secs();
@@ -41,7 +48,10 @@ pub(crate) fn create_user(ctx: &Ctx, req: &Map<String, Value>, test: bool, invit
     // Attributes with a default value get it when the request leaves them out.
     let pid = ctx.project_id()?.to_owned();
     for (name, def) in ctx.db().docs().scan(&pid, ATTRIBUTES)? {
-        if let Some(d) = def.get("defaultValue").filter(|d| !d.is_null() && d.as_str() != Some("")) {
+        if let Some(d) = def
+            .get("defaultValue")
+            .filter(|d| !d.is_null() && d.as_str() != Some(""))
+        {
             if doc["customAttributes"].get(&name).is_none() {
                 doc["customAttributes"][&name] = d.clone();
             }
@@ -51,7 +61,12 @@ pub(crate) fn create_user(ctx: &Ctx, req: &Map<String, Value>, test: bool, invit
         set_password(ctx, &user_id, &mut doc, p, false)?;
     }
     save_user(ctx, &user_id, &mut doc)?;
-    audit(ctx, "UserCreated", &doc, json!({"test": test, "invite": invite}))?;
+    audit(
+        ctx,
+        "UserCreated",
+        &doc,
+        json!({"test": test, "invite": invite}),
+    )?;
     Ok(doc)
 }
 
@@ -62,11 +77,20 @@ pub(crate) fn delete_user_record(ctx: &Ctx, id: &str, doc: &Value) -> Result<(),
     ctx.db().docs().delete(&pid, USERS, id)?;
     ctx.db().docs().delete(&pid, CREDENTIALS, id)?;
     for coll in [PASSKEYS, DEVICES, "test_codes"] {
-        for d in ctx.db().docs().ids_by_key(&pid, coll, "userId", &json!(id))? {
+        for d in ctx
+            .db()
+            .docs()
+            .ids_by_key(&pid, coll, "userId", &json!(id))?
+        {
             ctx.db().docs().delete(&pid, coll, &d)?;
         }
     }
-    audit(ctx, "UserDeleted", doc, json!({"test": doc.get("test").cloned().unwrap_or(json!(false))}))
+    audit(
+        ctx,
+        "UserDeleted",
+        doc,
+        json!({"test": doc.get("test").cloned().unwrap_or(json!(false))}),
+    )
 }
 
 #[operation(users::CreateUser)]

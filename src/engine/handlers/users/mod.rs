@@ -40,7 +40,20 @@ use search::cmp_values;
 pub const KEYS: &[(&str, &[&str])] = &[
     // Lookup keys, plus the SearchUsers filters that narrow candidates in `doc_keys` (see
     // [`search::INDEXED_FILTERS`]) so a search reads only the documents that can match.
-    ("users", &["userId", "loginIds", "email", "phone", "status", "roleNames", "userTenants[].tenantId", "signUpMethod", "test"]),
+    (
+        "users",
+        &[
+            "userId",
+            "loginIds",
+            "email",
+            "phone",
+            "status",
+            "roleNames",
+            "userTenants[].tenantId",
+            "signUpMethod",
+            "test",
+        ],
+    ),
     ("user_credentials", &["userId"]),
     ("user_passkeys", &["userId"]),
     ("trusted_devices", &["userId"]),

@@ -24,20 +24,29 @@ const ARGON2_P: u32 = 1;
 
 /// The password hasher: Argon2id v1.3 with the costs above.
 fn hasher() -> Result<Argon2<'static>, ApiError> {
-    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None).map_err(|e| ApiError::internal(format!("argon2 parameters: {e}")))?;
+    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
+        .map_err(|e| ApiError::internal(format!("argon2 parameters: {e}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) with a
 /// fresh random salt from the operating system.
 pub(super) fn hash_password(password: &str) -> Result<String, ApiError> {
-    let hash = hasher()?.hash_password(password.as_bytes()).map_err(|e| ApiError::internal(format!("cannot hash the password: {e}")))?;
+    let hash = hasher()?
+        .hash_password(password.as_bytes())
+        .map_err(|e| ApiError::internal(format!("cannot hash the password: {e}")))?;
     Ok(hash.to_string())
 }
 
 /// Stores a password hash for `user_id` (never the password) and marks the user as having a
 /// password; `temporary` makes the user choose a new one at the next sign-in.
-pub(super) fn set_password(ctx: &Ctx, user_id: &str, doc: &mut Value, password: &str, temporary: bool) -> Result<(), ApiError> {
+pub(super) fn set_password(
+    ctx: &Ctx,
+    user_id: &str,
+    doc: &mut Value,
+    password: &str,
+    temporary: bool,
+) -> Result<(), ApiError> {
     if password.is_empty() {
         return Err(ApiError::invalid("the password must not be empty"));
     }
@@ -56,9 +65,17 @@ pub(super) fn set_password(ctx: &Ctx, user_id: &str, doc: &mut Value, password: 
 
 /// A random password that satisfies common policies (upper, lower, digit, symbol; 16 chars).
 fn generate_password() -> String {
-    const SETS: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnopqrstuvwxyz", b"23456789", b"!@#$%^&*-_=+"];
+    const SETS: [&[u8]; 4] = [
+        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
+        b"abcdefghijkmnopqrstuvwxyz",
+        b"23456789",
+        b"!@#$%^&*-_=+",
+    ];
     let mut rng = rand::rng();
-    let mut chars: Vec<u8> = SETS.iter().map(|s| s[rng.random_range(0..s.len())]).collect();
+    let mut chars: Vec<u8> = SETS
+        .iter()
+        .map(|s| s[rng.random_range(0..s.len())])
+        .collect();
     let all: Vec<u8> = SETS.concat();
     while chars.len() < 16 {
         chars.push(all[rng.random_range(0..all.len())]);
@@ -70,10 +87,27 @@ fn generate_password() -> String {
 }
 
 #[operation(users::SetUserTemporaryPassword)]
-async fn set_temporary_password(ctx: &mut Ctx, input: SetUserTemporaryPasswordInput) -> Result<SetUserTemporaryPasswordOutput, ApiError> {
-    let generated = input.password.as_deref().filter(|p| !p.is_empty()).is_none().then(generate_password);
-    let password = generated.clone().or(input.password.clone()).unwrap_or_default();
-    modify(ctx, "SetUserTemporaryPassword", Some(&input.login_id), None, |ctx, id, doc| set_password(ctx, id, doc, &password, true))?;
+async fn set_temporary_password(
+    ctx: &mut Ctx,
+    input: SetUserTemporaryPasswordInput,
+) -> Result<SetUserTemporaryPasswordOutput, ApiError> {
+    let generated = input
+        .password
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .is_none()
+        .then(generate_password);
+    let password = generated
+        .clone()
+        .or(input.password.clone())
+        .unwrap_or_default();
+    modify(
+        ctx,
+        "SetUserTemporaryPassword",
+        Some(&input.login_id),
+        None,
+        |ctx, id, doc| set_password(ctx, id, doc, &password, true),
+    )?;
     out(match generated {
         Some(p) => json!({ "cleartext": p }),
         None => json!({}),
@@ -81,25 +115,49 @@ async fn set_temporary_password(ctx: &mut Ctx, input: SetUserTemporaryPasswordIn
 }
 
 #[operation(users::SetUserActivePassword)]
-async fn set_active_password(ctx: &mut Ctx, input: SetUserActivePasswordInput) -> Result<SetUserActivePasswordOutput, ApiError> {
-    modify(ctx, "SetUserActivePassword", Some(&input.login_id), None, |ctx, id, doc| set_password(ctx, id, doc, &input.password, false))?;
+async fn set_active_password(
+    ctx: &mut Ctx,
+    input: SetUserActivePasswordInput,
+) -> Result<SetUserActivePasswordOutput, ApiError> {
+    modify(
+        ctx,
+        "SetUserActivePassword",
+        Some(&input.login_id),
+        None,
+        |ctx, id, doc| set_password(ctx, id, doc, &input.password, false),
+    )?;
     out(json!({}))
 }
 
 #[operation(users::ExpireUserPassword)]
-async fn expire_password(ctx: &mut Ctx, input: ExpireUserPasswordInput) -> Result<ExpireUserPasswordOutput, ApiError> {
-    modify(ctx, "ExpireUserPassword", Some(&input.login_id), None, |ctx, id, doc| {
-        if !doc.get("password").and_then(Value::as_bool).unwrap_or(false) {
-            return Err(ApiError::invalid("the user has no password to expire (password is false); set one with SetUserTemporaryPassword"));
-        }
-        // Users imported without a hash have the flag but no credential record.
-        let pid = ctx.project_id()?;
-        if let Some(mut cred) = ctx.db().docs().get(pid, CREDENTIALS, id)? {
-            cred["temporary"] = json!(true);
-            ctx.put(CREDENTIALS, id, &cred)?;
-        }
-        doc["passwordExpired"] = json!(true);
-        Ok(())
-    })?;
+async fn expire_password(
+    ctx: &mut Ctx,
+    input: ExpireUserPasswordInput,
+) -> Result<ExpireUserPasswordOutput, ApiError> {
+    modify(
+        ctx,
+        "ExpireUserPassword",
+        Some(&input.login_id),
+        None,
+        |ctx, id, doc| {
+            if !doc
+                .get("password")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+            {
+                return Err(ApiError::invalid(
+                    "the user has no password to expire (password is false); set one with SetUserTemporaryPassword",
+                ));
+            }
+            // Users imported without a hash have the flag but no credential record.
+            let pid = ctx.project_id()?;
+            if let Some(mut cred) = ctx.db().docs().get(pid, CREDENTIALS, id)? {
+                cred["temporary"] = json!(true);
+                ctx.put(CREDENTIALS, id, &cred)?;
+            }
+            doc["passwordExpired"] = json!(true);
+            Ok(())
+        },
+    )?;
     out(json!({}))
 }

@@ -33,7 +33,13 @@ fn unique(ids: impl IntoIterator<Item = String>) -> Vec<String> {
     v
 }
 
-fn change_apps(ctx: &Ctx, op: &str, login_id: &str, ids: &[String], how: AppChange) -> Result<Value, ApiError> {
+fn change_apps(
+    ctx: &Ctx,
+    op: &str,
+    login_id: &str,
+    ids: &[String],
+    how: AppChange,
+) -> Result<Value, ApiError> {
     // The schema's `^\S+$` already rejects blank IDs; trimming keeps stored IDs exact anyway.
     let ids: Vec<String> = ids.iter().map(|i| i.trim().to_owned()).collect();
     modify(ctx, op, Some(login_id), None, |_, _, doc| {
@@ -42,12 +48,20 @@ fn change_apps(ctx: &Ctx, op: &str, login_id: &str, ids: &[String], how: AppChan
             AppChange::Add => unique(current.into_iter().chain(ids.iter().cloned())),
             AppChange::Set => unique(ids.iter().cloned()),
             AppChange::Remove => {
-                let unknown: Vec<&str> = ids.iter().filter(|i| !current.contains(i)).map(String::as_str).collect();
+                let unknown: Vec<&str> = ids
+                    .iter()
+                    .filter(|i| !current.contains(i))
+                    .map(String::as_str)
+                    .collect();
                 if !unknown.is_empty() {
                     return Err(ApiError::invalid(format!(
                         "the user does not have SSO app(s) {}; their ssoAppIds are: {}. Check the IDs with users_read LoadUser.",
                         unknown.join(", "),
-                        if current.is_empty() { "(none)".to_owned() } else { current.join(", ") }
+                        if current.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            current.join(", ")
+                        }
                     )));
                 }
                 current.into_iter().filter(|c| !ids.contains(c)).collect()
@@ -59,16 +73,43 @@ fn change_apps(ctx: &Ctx, op: &str, login_id: &str, ids: &[String], how: AppChan
 }
 
 #[operation(users::UpdateUserAddSSOApps)]
-async fn add_sso_apps(ctx: &mut Ctx, input: UpdateUserAddSSOAppsInput) -> Result<UpdateUserAddSSOAppsOutput, ApiError> {
-    out(user_out(change_apps(ctx, "UpdateUserAddSSOApps", &input.login_id, &input.sso_app_ids, AppChange::Add)?))
+async fn add_sso_apps(
+    ctx: &mut Ctx,
+    input: UpdateUserAddSSOAppsInput,
+) -> Result<UpdateUserAddSSOAppsOutput, ApiError> {
+    out(user_out(change_apps(
+        ctx,
+        "UpdateUserAddSSOApps",
+        &input.login_id,
+        &input.sso_app_ids,
+        AppChange::Add,
+    )?))
 }
 
 #[operation(users::UpdateUserRemoveSSOApps)]
-async fn remove_sso_apps(ctx: &mut Ctx, input: UpdateUserRemoveSSOAppsInput) -> Result<UpdateUserRemoveSSOAppsOutput, ApiError> {
-    out(user_out(change_apps(ctx, "UpdateUserRemoveSSOApps", &input.login_id, &input.sso_app_ids, AppChange::Remove)?))
+async fn remove_sso_apps(
+    ctx: &mut Ctx,
+    input: UpdateUserRemoveSSOAppsInput,
+) -> Result<UpdateUserRemoveSSOAppsOutput, ApiError> {
+    out(user_out(change_apps(
+        ctx,
+        "UpdateUserRemoveSSOApps",
+        &input.login_id,
+        &input.sso_app_ids,
+        AppChange::Remove,
+    )?))
 }
 
 #[operation(users::UpdateUserSetSSOApps)]
-async fn set_sso_apps(ctx: &mut Ctx, input: UpdateUserSetSSOAppsInput) -> Result<UpdateUserSetSSOAppsOutput, ApiError> {
-    out(user_out(change_apps(ctx, "UpdateUserSetSSOApps", &input.login_id, &input.sso_app_ids, AppChange::Set)?))
+async fn set_sso_apps(
+    ctx: &mut Ctx,
+    input: UpdateUserSetSSOAppsInput,
+) -> Result<UpdateUserSetSSOAppsOutput, ApiError> {
+    out(user_out(change_apps(
+        ctx,
+        "UpdateUserSetSSOApps",
+        &input.login_id,
+        &input.sso_app_ids,
+        AppChange::Set,
+    )?))
 }
