@@ -219,6 +219,30 @@ impl Direct {
             .block_on(run_direct(&self.app, &self.p, tool, op, args))
     }
 
+    /// Runs `f` on an engine context in acme-prod over the writer, in a transaction that is
+    /// committed afterwards (for tests of engine parts below the operations).
+    pub fn with_ctx<R>(&self, f: impl FnOnce(&mut crate::engine::Ctx) -> R) -> R {
+        let conn = self.app.store.writer_blocking();
+        let now = self.app.clock.now_ms();
+        let session = conn.principals().session_for(&self.p, now).unwrap();
+        let project = conn
+            .principals()
+            .find_project(&self.p.company_id, "acme-prod")
+            .unwrap();
+        let mut ctx = crate::engine::Ctx {
+            app: self.app.clone(),
+            principal: self.p.clone(),
+            session,
+            project,
+            now_ms: now,
+            conn,
+        };
+        ctx.conn.begin().unwrap();
+        let out = f(&mut ctx);
+        ctx.conn.commit().unwrap();
+        out
+    }
+
     /// The id of a project of the demo company.
     pub fn project_id(&self, name: &str) -> String {
         let conn = self.app.store.writer_blocking();

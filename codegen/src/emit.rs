@@ -28,6 +28,8 @@ pub fn render(catalog: &Catalog) -> String {
     let types = emit_types(catalog);
     let binds = emit_binds(catalog);
     let table = emit_table(catalog);
+    let (colls, coll_impls) = emit_collections(catalog);
+    let coll_count = catalog.collections.len();
     let tool_names = catalog.tools();
     let count = catalog.operations.len();
     let tokens = quote! {
@@ -45,6 +47,10 @@ pub fn render(catalog: &Catalog) -> String {
         }
         /// The bucket tools, sorted by name (the fixed tools are added by the server).
         pub static BUCKET_TOOLS: &[&str] = &[#(#tool_names),*];
+        /// Every stored collection (`operations/_collections/`), sorted by name, with its
+        /// complete index layout.
+        pub static COLLECTIONS: [crate::engine::repo::CollectionDef; #coll_count] = [#colls];
+        #coll_impls
         /// Every operation, sorted by tool then name.
         pub static OPERATIONS: [crate::catalog::OperationDef; #count] = [#table];
     };
@@ -381,14 +387,73 @@ fn emit_entry(op: &Operation) -> TokenStream {
     }
 }
 
+/// The collections table and one `Collection` impl per typed collection's document shape.
+fn emit_collections(catalog: &Catalog) -> (TokenStream, TokenStream) {
+    let mut table = TokenStream::new();
+    let mut impls = TokenStream::new();
+    for (i, c) in catalog.collections.values().enumerate() {
+        let name = &c.name;
+        let id = opt_str(&c.id);
+        let keys = &c.keys;
+        let description = &c.description;
+        let unique = c.unique.iter().map(|u| {
+            let field = &u.field;
+            let ignore_case = u.ignore_case;
+            let conflict = opt_pair(&u.conflict);
+            quote! { crate::engine::repo::UniqueDef { field: #field, ignore_case: #ignore_case, conflict: #conflict } }
+        });
+        let references = c.references.iter().map(|r| {
+            let from = &r.from;
+            let path = &r.path;
+            let on = format_ident!("{}", format!("{:?}", r.on_delete));
+            quote! { crate::engine::repo::ReferenceDef { from: #from, path: #path, on_delete: crate::engine::repo::OnDelete::#on } }
+        });
+        let not_found = opt_pair(&c.not_found);
+        let document = opt_str(&c.document);
+        table.extend(quote! {
+            crate::engine::repo::CollectionDef {
+                name: #name,
+                description: #description,
+                document: #document,
+                id: #id,
+                keys: &[#(#keys),*],
+                unique: &[#(#unique),*],
+                references: &[#(#references),*],
+                not_found: #not_found,
+            },
+        });
+        if let Some(doc) = &c.document {
+            let ty = format_ident!("{}", doc);
+            let d = format!(" `{doc}` documents are stored in the `{name}` collection.");
+            impls.extend(quote! {
+                #[doc = #d]
+                impl crate::engine::repo::Collection for defs::#ty {
+                    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[#i];
+                }
+            });
+        }
+    }
+    (table, impls)
+}
+
+fn opt_pair(e: &Option<(String, String)>) -> TokenStream {
+    match e {
+        Some((c, m)) => quote! { ::std::option::Option::Some((#c, #m)) },
+        None => quote! { ::std::option::Option::None },
+    }
+}
+
 fn emit_verb(v: &VerbSpec) -> TokenStream {
     let verb = format_ident!("{}", v.verb.value.to_pascal_case());
     let collection = &v.collection.value;
-    let key = v.key.iter().map(|(i, f)| quote! { (#i, #f) });
-    let id_field = opt_str(&v.id_field);
+    let key = v.key.iter().map(|(i, f)| {
+        let f = &f.value;
+        quote! { (#i, #f) }
+    });
+    let id_field = opt_str(&v.id_field.as_ref().map(|l| l.value.clone()));
     let id_prefix = &v.id_prefix;
     let id_input = opt_str(&v.id_input);
-    let unique = &v.unique;
+    let unique: Vec<&String> = v.unique.iter().map(|l| &l.value).collect();
     let body = opt_str(&v.body);
     let items = opt_str(&v.items);
     let omit = &v.omit;
@@ -400,12 +465,12 @@ fn emit_verb(v: &VerbSpec) -> TokenStream {
         let j = json_str(j);
         quote! { (#k, #j) }
     });
-    let fields = &v.fields;
+    let fields: Vec<&String> = v.fields.iter().map(|l| &l.value).collect();
     let filters = v.filters.iter().map(|f| {
         let input = &f.input;
         let op = format_ident!("{}", f.op.value.to_pascal_case());
-        let field = f.field.clone().unwrap_or_default();
-        let fs = &f.fields;
+        let field = f.field.as_ref().map(|l| l.value.clone()).unwrap_or_default();
+        let fs: Vec<&String> = f.fields.iter().map(|l| &l.value).collect();
         let scale = f.scale;
         quote! { crate::engine::verb::Filter { input: #input, op: crate::engine::verb::FilterOp::#op, field: #field, fields: &[#(#fs),*], scale: #scale } }
     });

@@ -4,10 +4,12 @@
 //! [`node`] parses YAML into a tree that remembers where every value came from;
 //! [`spec`] decodes that tree into raw operation specs, reporting every unknown key, missing
 //! field or wrong type; [`validate`] checks the rules that span files (names, buckets, `$ref`s,
-//! the JSON Schema subset); [`model`] resolves everything into the catalog that [`emit`] turns
+//! the JSON Schema subset) and [`collections`] checks the stored collections and every verb's
+//! fields against them; [`model`] resolves everything into the catalog that [`emit`] turns
 //! into one formatted, deterministic Rust file. `build.rs` is a thin caller of [`generate`].
 //! Every problem is a [`diag::Diagnostic`] printed as `path:line:col: message`, all in one run.
 
+pub mod collections;
 pub mod diag;
 pub mod emit;
 pub mod model;

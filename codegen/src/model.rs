@@ -95,6 +95,49 @@ pub struct Catalog {
     pub operations: Vec<Operation>,
     /// Shared definitions by name.
     pub defs: BTreeMap<String, Json>,
+    /// Stored collections by name.
+    pub collections: BTreeMap<String, Collection>,
+}
+
+/// A stored collection, resolved: its index layout is complete.
+#[derive(Clone, Debug)]
+pub struct Collection {
+    pub name: String,
+    pub description: String,
+    /// The `_defs` shape its documents have, if typed.
+    pub document: Option<String>,
+    pub id: Option<String>,
+    /// The keys as declared.
+    pub declared_keys: Vec<String>,
+    /// Every indexed path (the ID, declared keys, unique fields, inbound reference paths),
+    /// sorted.
+    pub keys: Vec<String>,
+    pub unique: Vec<Unique>,
+    /// Collections holding this one's IDs.
+    pub references: Vec<Reference>,
+    pub not_found: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Unique {
+    pub field: String,
+    pub ignore_case: bool,
+    pub conflict: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Reference {
+    pub from: String,
+    pub path: String,
+    pub on_delete: OnDelete,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnDelete {
+    Restrict,
+    Cascade,
+    Remove,
+    Unset,
 }
 
 impl Catalog {

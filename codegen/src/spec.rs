@@ -32,6 +32,46 @@ pub enum FileKind {
     Operation(Box<OperationSpec>),
     /// A shared schema under `operations/_defs/`, referenced as `#/$defs/<stem>`.
     Def(Node),
+    /// A stored collection under `operations/_collections/` (its documents, keys, rules).
+    Collection(Box<CollectionSpec>),
+}
+
+/// A stored collection as declared in `operations/_collections/<name>.yaml`.
+#[derive(Clone, Debug)]
+pub struct CollectionSpec {
+    pub name: Located<String>,
+    pub description: String,
+    /// The `_defs` shape of its documents (`document: {$ref: "#/$defs/Tenant"}`); absent for
+    /// internal collections whose documents no operation returns as such.
+    pub document: Option<Located<String>>,
+    /// The document field holding its ID; absent when the ID is not a document field (e.g.
+    /// per-tenant settings stored under the tenant's ID).
+    pub id: Option<Located<String>>,
+    /// Paths documents are looked up by (indexed), e.g. `name`, `userTenants[].tenantId`.
+    pub keys: Vec<Located<String>>,
+    pub unique: Vec<UniqueSpec>,
+    pub references: Vec<ReferenceSpec>,
+    /// The error a lookup of a missing ID answers with.
+    pub not_found: Option<(String, String)>,
+}
+
+/// A field whose value no two documents of the collection share.
+#[derive(Clone, Debug)]
+pub struct UniqueSpec {
+    pub field: Located<String>,
+    /// `insensitive` (the default, as Descope compares names) or `exact`.
+    pub case: Located<String>,
+    pub conflict: Option<(String, String)>,
+}
+
+/// Documents of another collection (`from`) that hold this collection's IDs at `path`, and
+/// what deleting one of ours does to them (`on_delete`).
+#[derive(Clone, Debug)]
+pub struct ReferenceSpec {
+    pub loc: Loc,
+    pub from: Located<String>,
+    pub path: Located<String>,
+    pub on_delete: Located<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -78,17 +118,17 @@ pub struct VerbSpec {
     pub loc: Loc,
     pub verb: Located<String>,
     pub collection: Located<String>,
-    pub key: Vec<(String, String)>,
-    pub id_field: Option<String>,
+    pub key: Vec<(String, Located<String>)>,
+    pub id_field: Option<Located<String>>,
     pub id_prefix: String,
     pub id_input: Option<String>,
-    pub unique: Vec<String>,
+    pub unique: Vec<Located<String>>,
     pub body: Option<String>,
     pub items: Option<String>,
     pub omit: Vec<String>,
     pub set: Vec<(String, Json)>,
     pub defaults: Vec<(String, Json)>,
-    pub fields: Vec<String>,
+    pub fields: Vec<Located<String>>,
     pub filters: Vec<FilterSpec>,
     pub sort_input: Option<String>,
     pub sort_default: Option<String>,
@@ -109,8 +149,8 @@ pub struct FilterSpec {
     pub loc: Loc,
     pub input: String,
     pub op: Located<String>,
-    pub field: Option<String>,
-    pub fields: Vec<String>,
+    pub field: Option<Located<String>>,
+    pub fields: Vec<Located<String>>,
     pub scale: f64,
 }
 
@@ -194,6 +234,9 @@ fn load_file(
     };
     let kind = if dir_name == "_defs" {
         FileKind::Def(root)
+    } else if dir_name == "_collections" {
+        let mut cx = Cx { path: &path, diags };
+        FileKind::Collection(Box::new(decode_collection(&mut cx, &root)?))
     } else {
         let mut cx = Cx { path: &path, diags };
         FileKind::Operation(Box::new(decode_operation(&mut cx, &root)?))
@@ -334,7 +377,8 @@ fn strings(cx: &mut Cx, n: &Node, key: &str) -> Vec<Located<String>> {
     }
 }
 
-fn string_map(cx: &mut Cx, n: &Node, key: &str) -> Vec<(String, String)> {
+/// A mapping of strings whose values remember where they were written.
+fn located_map(cx: &mut Cx, n: &Node, key: &str) -> Vec<(String, Located<String>)> {
     let Some(m) = n.as_map() else {
         cx.err(
             n.loc,
@@ -343,7 +387,7 @@ fn string_map(cx: &mut Cx, n: &Node, key: &str) -> Vec<(String, String)> {
         return Vec::new();
     };
     m.iter()
-        .filter_map(|(k, _, v)| string(cx, v, key).map(|s| (k.clone(), s.value)))
+        .filter_map(|(k, _, v)| string(cx, v, key).map(|s| (k.clone(), s)))
         .collect()
 }
 
@@ -455,11 +499,11 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
     let verb = o.req_str(cx, "verb");
     let collection = o.req_str(cx, "collection");
     if let Some(k) = o.opt("key") {
-        v.key = string_map(cx, k, "key");
+        v.key = located_map(cx, k, "key");
     }
     if let Some(id) = o.opt("id") {
         if let Some(mut io) = Obj::new(cx, id, "`execute.id`") {
-            v.id_field = io.req_str(cx, "field").map(|l| l.value);
+            v.id_field = io.req_str(cx, "field");
             v.id_prefix = io
                 .opt_str(cx, "prefix")
                 .map(|l| l.value)
@@ -468,11 +512,7 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
             io.finish(cx);
         }
     }
-    v.unique = o
-        .opt_strs(cx, "unique")
-        .into_iter()
-        .map(|l| l.value)
-        .collect();
+    v.unique = o.opt_strs(cx, "unique");
     v.body = o.opt_str(cx, "body").map(|l| l.value);
     v.items = o.opt_str(cx, "items").map(|l| l.value);
     v.omit = o
@@ -486,11 +526,7 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
     if let Some(s) = o.opt("defaults") {
         v.defaults = json_map(cx, s, "defaults");
     }
-    v.fields = o
-        .opt_strs(cx, "fields")
-        .into_iter()
-        .map(|l| l.value)
-        .collect();
+    v.fields = o.opt_strs(cx, "fields");
     if let Some(f) = o.opt("filters") {
         match f.as_seq() {
             Some(items) => v.filters = items.iter().filter_map(|i| decode_filter(cx, i)).collect(),
@@ -559,12 +595,8 @@ fn decode_filter(cx: &mut Cx, n: &Node) -> Option<FilterSpec> {
     let mut o = Obj::new(cx, n, "a filter")?;
     let input = o.req_str(cx, "input");
     let op = o.req_str(cx, "op");
-    let field = o.opt_str(cx, "field").map(|l| l.value);
-    let fields = o
-        .opt_strs(cx, "fields")
-        .into_iter()
-        .map(|l| l.value)
-        .collect();
+    let field = o.opt_str(cx, "field");
+    let fields = o.opt_strs(cx, "fields");
     let scale = match o.opt("scale").map(|n| (n, &n.value)) {
         None => 1.0,
         Some((_, Value::Float(f))) => *f,
@@ -583,4 +615,113 @@ fn decode_filter(cx: &mut Cx, n: &Node) -> Option<FilterSpec> {
         fields,
         scale,
     })
+}
+
+fn decode_collection(cx: &mut Cx, root: &Node) -> Option<CollectionSpec> {
+    let mut o = Obj::new(cx, root, "a collection file")?;
+    let name = o.req_str(cx, "name");
+    let description = o.req_str(cx, "description");
+    let document = o.opt("document").and_then(|d| {
+        let mut d_o = Obj::new(cx, d, "`document`")?;
+        let r = d_o.req_str(cx, "$ref");
+        d_o.finish(cx);
+        let r = r?;
+        match r.value.strip_prefix("#/$defs/") {
+            Some(def) => Some(Located {
+                value: def.to_owned(),
+                loc: r.loc,
+            }),
+            None => {
+                cx.err(
+                    r.loc,
+                    "`document.$ref` names a shared shape: `#/$defs/<Name>` (a file under operations/_defs/)",
+                );
+                None
+            }
+        }
+    });
+    let id = o.opt_str(cx, "id");
+    let keys = o.opt_strs(cx, "keys");
+    let unique = seq(cx, o.opt("unique"), "unique", |cx, n| {
+        if let Some(field) = string_quiet(n) {
+            return Some(UniqueSpec {
+                case: Located {
+                    value: "insensitive".into(),
+                    loc: field.loc,
+                },
+                field,
+                conflict: None,
+            });
+        }
+        let mut u = Obj::new(cx, n, "a `unique` entry")?;
+        let field = u.req_str(cx, "field");
+        let case = u.opt_str(cx, "case").unwrap_or(Located {
+            value: "insensitive".into(),
+            loc: n.loc,
+        });
+        let conflict = u
+            .opt("conflict")
+            .and_then(|c| decode_err(cx, c, "`unique.conflict`"));
+        u.finish(cx);
+        Some(UniqueSpec {
+            field: field?,
+            case,
+            conflict,
+        })
+    });
+    let references = seq(cx, o.opt("references"), "references", |cx, n| {
+        let mut r = Obj::new(cx, n, "a `references` entry")?;
+        let from = r.req_str(cx, "from");
+        let path = r.req_str(cx, "path");
+        let on_delete = r.req_str(cx, "on_delete");
+        r.finish(cx);
+        Some(ReferenceSpec {
+            loc: n.loc,
+            from: from?,
+            path: path?,
+            on_delete: on_delete?,
+        })
+    });
+    let not_found = o
+        .opt("not_found")
+        .and_then(|n| decode_err(cx, n, "`not_found`"));
+    o.finish(cx);
+    Some(CollectionSpec {
+        name: name?,
+        description: description?.value,
+        document,
+        id,
+        keys,
+        unique,
+        references,
+        not_found,
+    })
+}
+
+/// A string scalar, without reporting anything when it is not one.
+fn string_quiet(n: &Node) -> Option<Located<String>> {
+    match &n.value {
+        Value::Str(s) => Some(Located {
+            value: s.clone(),
+            loc: n.loc,
+        }),
+        _ => None,
+    }
+}
+
+/// Decodes an optional list with `item`, reporting a value that is not a list.
+fn seq<T>(
+    cx: &mut Cx,
+    n: Option<&Node>,
+    key: &str,
+    mut item: impl FnMut(&mut Cx, &Node) -> Option<T>,
+) -> Vec<T> {
+    let Some(n) = n else { return Vec::new() };
+    match n.as_seq() {
+        Some(items) => items.iter().filter_map(|i| item(cx, i)).collect(),
+        None => {
+            cx.err(n.loc, format!("`{key}` must be a list, found {}", n.kind()));
+            Vec::new()
+        }
+    }
 }

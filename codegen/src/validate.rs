@@ -63,6 +63,8 @@ pub fn validate(files: Vec<SpecFile>, diags: &mut Diagnostics) -> Catalog {
         .map(|(k, (_, n))| (k.clone(), n.to_json()))
         .collect();
 
+    let mut collections = crate::collections::resolve(&files, &defs, diags);
+
     let mut ops = Vec::new();
     let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
     for f in &files {
@@ -73,7 +75,7 @@ pub fn validate(files: Vec<SpecFile>, diags: &mut Diagnostics) -> Catalog {
             path: &f.path,
             diags,
         };
-        if let Some(op) = resolve(&mut cx, f, spec, &defs, &def_refs) {
+        if let Some(op) = resolve(&mut cx, f, spec, &defs, &def_refs, &collections) {
             let key = (op.tool.clone(), op.name.to_lowercase());
             if let Some(first) = seen.get(&key) {
                 cx.err(spec.name.loc, format!("duplicate operation `{}` in tool `{}` (also defined in {first}); names are unique per tool, ignoring case", op.name, op.tool));
@@ -84,9 +86,17 @@ pub fn validate(files: Vec<SpecFile>, diags: &mut Diagnostics) -> Catalog {
         }
     }
     ops.sort_by(|a, b| (&a.tool, &a.name).cmp(&(&b.tool, &b.name)));
+    crate::collections::index_verbs(
+        &mut collections,
+        ops.iter().filter_map(|o| match &o.exec {
+            Exec::Verb(v) => Some(v),
+            Exec::Handler => None,
+        }),
+    );
     Catalog {
         operations: ops,
         defs,
+        collections,
     }
 }
 
@@ -110,6 +120,7 @@ fn resolve(
     spec: &OperationSpec,
     defs: &BTreeMap<String, Json>,
     def_refs: &BTreeMap<String, Vec<String>>,
+    collections: &BTreeMap<String, crate::model::Collection>,
 ) -> Option<Operation> {
     let name = &spec.name.value;
     let area = f.dir.as_str();
@@ -315,6 +326,7 @@ fn resolve(
         ExecSpec::Handler(_) => Exec::Handler,
         ExecSpec::Verb(v) => {
             check_verb(cx, v, class, &props);
+            crate::collections::check_verb(cx, v, collections, defs);
             Exec::Verb(v.clone())
         }
     };

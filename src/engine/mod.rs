@@ -3,15 +3,15 @@
 //! dispatch path prepares (principal, session, selected project, connection, clock).
 
 pub mod handlers;
+pub mod repo;
 pub mod verb;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
 use crate::app::App;
-use crate::catalog::{self, Exec};
 use crate::error::ApiError;
 use crate::store::principals::{Principal, Project, Session};
 use crate::store::{Conn, Db};
@@ -45,8 +45,14 @@ impl Ctx {
         })
     }
 
-    /// Stores a document with the keys its collection declares.
+    /// Stores a document with the keys its collection declares (an undeclared collection is
+    /// a bug: its documents could never be found by key).
     pub fn put(&self, coll: &str, id: &str, doc: &Value) -> Result<(), ApiError> {
+        if repo::def(coll).is_none() {
+            return Err(ApiError::internal(format!(
+                "collection `{coll}` is not declared in operations/_collections/"
+            )));
+        }
         let pid = self.project_id()?;
         self.db()
             .docs()
@@ -71,54 +77,24 @@ impl Ctx {
     }
 }
 
-/// Brings every collection's key index in line with the catalog (after an upgrade or a new
-/// YAML filter, documents written before would otherwise be invisible to the new lookups).
+/// Brings every collection's key index in line with its declaration (after an upgrade or a
+/// new key, documents written before would otherwise be invisible to the new lookups).
 pub fn ensure_indexes(conn: &dyn Db) -> crate::store::Result<usize> {
-    let mut colls: Vec<String> = catalog::all()
-        .filter_map(|op| match &op.def().exec {
-            Exec::Verb(v) => Some(v.collection.to_owned()),
-            Exec::Handler(_) => None,
-        })
-        .chain(handlers::extra_keys().map(|(c, _)| (*c).to_owned()))
-        .collect();
-    colls.sort();
-    colls.dedup();
     crate::store::in_tx(conn, |c| {
-        colls.iter().try_fold(0, |n, coll| {
-            Ok(n + c.docs().ensure_index(coll, indexed_paths(coll))?)
+        repo::all().iter().try_fold(0, |n, coll| {
+            Ok(n + c.docs().ensure_index(coll.name, indexed_paths(coll.name))?)
         })
     })
 }
 
-/// Paths indexed in `doc_keys` for a collection: every key, unique field and equality filter
-/// that any operation declares on it, plus the extra keys handlers look documents up by.
+/// Paths indexed in `doc_keys` for a collection: its declared index layout
+/// (`operations/_collections/`); nothing for an undeclared one.
 pub fn indexed_paths(coll: &str) -> &'static [String] {
-    static MAP: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+    static MAP: OnceLock<HashMap<&'static str, Vec<String>>> = OnceLock::new();
     let map = MAP.get_or_init(|| {
-        let mut m: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for op in catalog::all() {
-            if let Exec::Verb(v) = &op.def().exec {
-                let set = m.entry(v.collection.to_owned()).or_default();
-                set.extend(v.key.iter().map(|(_, f)| (*f).to_owned()));
-                set.extend(v.unique.iter().map(|f| (*f).to_owned()));
-                set.extend(
-                    v.filters
-                        .iter()
-                        .filter(|f| f.op.indexed())
-                        .map(|f| f.field.to_owned()),
-                );
-                if let Some(id) = v.id_field {
-                    set.insert(id.to_owned());
-                }
-            }
-        }
-        for (coll, paths) in handlers::extra_keys() {
-            m.entry((*coll).to_owned())
-                .or_default()
-                .extend(paths.iter().map(|p| (*p).to_owned()));
-        }
-        m.into_iter()
-            .map(|(k, v)| (k, v.into_iter().collect()))
+        repo::all()
+            .iter()
+            .map(|c| (c.name, c.keys.iter().map(|k| (*k).to_owned()).collect()))
             .collect()
     });
     map.get(coll).map(Vec::as_slice).unwrap_or(&[])

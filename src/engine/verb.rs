@@ -230,8 +230,10 @@ pub fn run(def: &VerbDef, ctx: &mut Ctx, args: Value) -> Result<Value, ApiError>
     }
 }
 
+/// The verb's own `not_found`, else the one its collection declares.
 fn not_found(def: &VerbDef, what: String) -> ApiError {
-    match def.not_found {
+    let declared = super::repo::def(def.collection).and_then(|c| c.not_found);
+    match def.not_found.or(declared) {
         Some((code, msg)) => ApiError::not_found(code, format!("{msg}: {what}")),
         None => ApiError::not_found("E011004", format!("not found: {what}")),
     }

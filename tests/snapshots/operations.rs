@@ -9501,6 +9501,301 @@ pub static BUCKET_TOOLS: &[&str] = &[
     "users_read",
     "users_write",
 ];
+/// Every stored collection (`operations/_collections/`), sorted by name, with its
+/// complete index layout.
+pub static COLLECTIONS: [crate::engine::repo::CollectionDef; 18usize] = [
+    crate::engine::repo::CollectionDef {
+        name: "access_keys",
+        description: "Access keys (machine credentials); the stored document is an `AccessKey` plus `secretHash`, which no read returns.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::Some("id"),
+        keys: &[
+            "boundUserId",
+            "createdBy",
+            "id",
+            "keyTenants[].roleNames",
+            "keyTenants[].tenantId",
+            "name",
+            "roleNames",
+        ],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::Some(("E011004", "Access key not found")),
+    },
+    crate::engine::repo::CollectionDef {
+        name: "jwt_templates",
+        description: "JWT templates (user and access-key token shapes).",
+        document: ::std::option::Option::Some("JwtTemplate"),
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "name"],
+        unique: &[
+            crate::engine::repo::UniqueDef {
+                field: "name",
+                ignore_case: true,
+                conflict: ::std::option::Option::None,
+            },
+        ],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "lists",
+        description: "Allow/deny lists of IP ranges or texts.",
+        document: ::std::option::Option::Some("List"),
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "name"],
+        unique: &[
+            crate::engine::repo::UniqueDef {
+                field: "name",
+                ignore_case: true,
+                conflict: ::std::option::Option::None,
+            },
+        ],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "password_settings",
+        description: "Tenant-level password policies, keyed by tenant ID (the project-level policy lives in `project_settings`).",
+        document: ::std::option::Option::Some("PasswordSettings"),
+        id: ::std::option::Option::Some("tenantId"),
+        keys: &["tenantId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "permissions",
+        description: "The project's permissions; roles grant them by name.",
+        document: ::std::option::Option::Some("Permission"),
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "name"],
+        unique: &[
+            crate::engine::repo::UniqueDef {
+                field: "name",
+                ignore_case: true,
+                conflict: ::std::option::Option::None,
+            },
+        ],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "project_clone_history",
+        description: "Runs of CloneProject/CloneProjectAsync, keyed by process ID.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::None,
+        keys: &[],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "project_settings",
+        description: "The project's settings, one document with ID `settings`.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::None,
+        keys: &[],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "roles",
+        description: "The project's roles (project-wide, or scoped to one tenant by `tenantId`).",
+        document: ::std::option::Option::Some("Role"),
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "name", "permissionNames", "tenantId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "tenant_admin_links",
+        description: "Self-service SSO setup links issued to tenant admins (only the token's hash is kept).",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::None,
+        keys: &["tenantId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "tenant_custom_attributes",
+        description: "The project's tenant custom attribute definitions, keyed by machine name.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::Some("name"),
+        keys: &["name"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "tenant_settings",
+        description: "A tenant's session and self-service settings (a `TenantSettings` shape), stored under the\ntenant's ID, which is not a field of the document.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::None,
+        keys: &[],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "tenants",
+        description: "The project's tenants (customer organisations).",
+        document: ::std::option::Option::Some("Tenant"),
+        id: ::std::option::Option::Some("id"),
+        keys: &["domains", "id", "name", "parent", "selfProvisioningDomains"],
+        unique: &[
+            crate::engine::repo::UniqueDef {
+                field: "name",
+                ignore_case: true,
+                conflict: ::std::option::Option::None,
+            },
+        ],
+        references: &[
+            crate::engine::repo::ReferenceDef {
+                from: "users",
+                path: "userTenants[].tenantId",
+                on_delete: crate::engine::repo::OnDelete::Remove,
+            },
+            crate::engine::repo::ReferenceDef {
+                from: "access_keys",
+                path: "keyTenants[].tenantId",
+                on_delete: crate::engine::repo::OnDelete::Remove,
+            },
+            crate::engine::repo::ReferenceDef {
+                from: "roles",
+                path: "tenantId",
+                on_delete: crate::engine::repo::OnDelete::Cascade,
+            },
+            crate::engine::repo::ReferenceDef {
+                from: "tenant_admin_links",
+                path: "tenantId",
+                on_delete: crate::engine::repo::OnDelete::Cascade,
+            },
+            crate::engine::repo::ReferenceDef {
+                from: "password_settings",
+                path: "tenantId",
+                on_delete: crate::engine::repo::OnDelete::Cascade,
+            },
+        ],
+        not_found: ::std::option::Option::Some((
+            "E011004",
+            "Tenant not found in this project (find tenant IDs with tenants_read LoadAllTenants, or SearchTenants by name)",
+        )),
+    },
+    crate::engine::repo::CollectionDef {
+        name: "test_codes",
+        description: "One-time codes, magic links and enchanted links generated for test users.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "userId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "trusted_devices",
+        description: "Devices a user chose to trust (skip MFA on them).",
+        document: ::std::option::Option::Some("TrustedDevice"),
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "userId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "user_attributes",
+        description: "The project's user custom attribute definitions, keyed by machine name.",
+        document: ::std::option::Option::Some("CustomAttribute"),
+        id: ::std::option::Option::Some("name"),
+        keys: &["name"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "user_credentials",
+        description: "A user's password hash (Argon2id PHC string), stored apart from the user document so no read returns it; keyed by the user's ID.",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::None,
+        keys: &["userId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "user_passkeys",
+        description: "A user's registered passkeys (WebAuthn credentials).",
+        document: ::std::option::Option::None,
+        id: ::std::option::Option::Some("id"),
+        keys: &["id", "userId"],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::None,
+    },
+    crate::engine::repo::CollectionDef {
+        name: "users",
+        description: "The project's users (end users of the customer's application), as `User` documents.",
+        document: ::std::option::Option::Some("User"),
+        id: ::std::option::Option::Some("userId"),
+        keys: &[
+            "email",
+            "loginIds",
+            "phone",
+            "roleNames",
+            "signUpMethod",
+            "status",
+            "test",
+            "userId",
+            "userTenants[].roleNames",
+            "userTenants[].tenantId",
+        ],
+        unique: &[],
+        references: &[],
+        not_found: ::std::option::Option::Some((
+            "E062108",
+            "user not found (find users with SearchUsers)",
+        )),
+    },
+];
+/// `JwtTemplate` documents are stored in the `jwt_templates` collection.
+impl crate::engine::repo::Collection for defs::JwtTemplate {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[1usize];
+}
+/// `List` documents are stored in the `lists` collection.
+impl crate::engine::repo::Collection for defs::List {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[2usize];
+}
+/// `PasswordSettings` documents are stored in the `password_settings` collection.
+impl crate::engine::repo::Collection for defs::PasswordSettings {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[3usize];
+}
+/// `Permission` documents are stored in the `permissions` collection.
+impl crate::engine::repo::Collection for defs::Permission {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[4usize];
+}
+/// `Role` documents are stored in the `roles` collection.
+impl crate::engine::repo::Collection for defs::Role {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[7usize];
+}
+/// `Tenant` documents are stored in the `tenants` collection.
+impl crate::engine::repo::Collection for defs::Tenant {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[11usize];
+}
+/// `TrustedDevice` documents are stored in the `trusted_devices` collection.
+impl crate::engine::repo::Collection for defs::TrustedDevice {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[13usize];
+}
+/// `CustomAttribute` documents are stored in the `user_attributes` collection.
+impl crate::engine::repo::Collection for defs::CustomAttribute {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[14usize];
+}
+/// `User` documents are stored in the `users` collection.
+impl crate::engine::repo::Collection for defs::User {
+    const DEF: &'static crate::engine::repo::CollectionDef = &COLLECTIONS[17usize];
+}
 /// Every operation, sorted by tool then name.
 pub static OPERATIONS: [crate::catalog::OperationDef; 134usize] = [
     crate::catalog::OperationDef {
@@ -11571,10 +11866,7 @@ pub static OPERATIONS: [crate::catalog::OperationDef; 134usize] = [
                 returns_id: ::std::option::Option::None,
                 created_field: ::std::option::Option::None,
                 modified_field: ::std::option::Option::None,
-                not_found: ::std::option::Option::Some((
-                    "E011004",
-                    "Tenant not found (list tenants with LoadAllTenants or SearchTenants)",
-                )),
+                not_found: ::std::option::Option::None,
                 conflict: ::std::option::Option::None,
             },
         ),

@@ -17,14 +17,6 @@ use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::store::principals::new_id;
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[
-    ("roles", &["id", "name", "tenantId", "permissionNames"]),
-    ("permissions", &["id", "name"]),
-    ("users", &["roleNames", "userTenants[].roleNames"]),
-    ("access_keys", &["roleNames", "keyTenants[].roleNames"]),
-];
-
 const ROLES: &str = "roles";
 const PERMS: &str = "permissions";
 

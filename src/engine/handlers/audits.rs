@@ -18,9 +18,6 @@ use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::store::events::{self, Bucket, Filter, GroupBy, Stored};
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[];
-
 const DAY_MS: i64 = 86_400_000;
 /// How far back audit search reaches (G2): Descope keeps 30 days, idmcp a little over 13
 /// months so quarter-over-quarter and Q1 questions have data.

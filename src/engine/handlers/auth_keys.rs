@@ -18,14 +18,6 @@ use crate::error::ApiError;
 use crate::store::docs;
 use crate::store::principals::{new_id, sha256_hex};
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[
-    ("access_keys", &["id", "name", "boundUserId", "createdBy"]),
-    ("tenants", &["id"]),
-    ("users", &["userId"]),
-    ("roles", &["name"]),
-];
-
 pub const KEYS_COLL: &str = "access_keys";
 /// Tenant-level password policies, keyed by tenant ID. The project-level policy is the
 /// `passwordSettings` field of the project settings document (see [`PROJECT_SETTINGS`]).

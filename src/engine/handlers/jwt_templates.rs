@@ -19,9 +19,6 @@ use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::store::principals::new_id;
 
-/// Document keys these handlers look templates up by (the name is unique in a project).
-pub const KEYS: &[(&str, &[&str])] = &[(TEMPLATES, &["id", "name"])];
-
 const TEMPLATES: &str = "jwt_templates";
 const USER_ATTRS: &str = "user_attributes";
 const TENANT_ATTRS: &str = "tenant_custom_attributes";

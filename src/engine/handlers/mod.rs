@@ -12,16 +12,3 @@ pub mod session;
 pub mod tenants;
 pub mod tests;
 pub mod users;
-
-/// Keys handlers look documents up by, beyond those the declarative verbs declare.
-pub fn extra_keys() -> impl Iterator<Item = &'static (&'static str, &'static [&'static str])> {
-    access_control::KEYS
-        .iter()
-        .chain(audits::KEYS)
-        .chain(auth_keys::KEYS)
-        .chain(jwt_templates::KEYS)
-        .chain(project::KEYS)
-        .chain(tenants::KEYS)
-        .chain(tests::KEYS)
-        .chain(users::KEYS)
-}

@@ -30,9 +30,6 @@ use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::store::principals::new_id;
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[("lists", &["id", "name"])];
-
 const LISTS: &str = "lists";
 const SETTINGS_FILE: &str = "project/settings.json";
 const UNITS: &[&str] = &["minutes", "hours", "days", "weeks"];

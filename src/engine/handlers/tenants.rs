@@ -18,18 +18,6 @@ use crate::error::ApiError;
 use crate::store::events;
 use crate::store::principals::new_id;
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[
-    (
-        "tenants",
-        &["id", "name", "selfProvisioningDomains", "domains", "parent"],
-    ),
-    ("tenant_admin_links", &["tenantId"]),
-    ("tenant_custom_attributes", &["name"]),
-    ("users", &["userTenants[].tenantId"]),
-    ("access_keys", &["keyTenants[].tenantId"]),
-];
-
 const TENANTS: &str = "tenants";
 const SETTINGS: &str = "tenant_settings";
 const LINKS: &str = "tenant_admin_links";
@@ -49,13 +37,10 @@ fn out<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
         .map_err(|e| ApiError::internal(format!("cannot encode the result: {e}")))
 }
 
+/// The tenants collection's declared not-found error (one code and text for every lookup).
 pub(crate) fn tenant_not_found(id: &str) -> ApiError {
-    ApiError::not_found(
-        "E011004",
-        format!(
-            "tenant `{id}` not found in this project; find tenant IDs with tenants_read LoadAllTenants or SearchTenants (by name)"
-        ),
-    )
+    use crate::engine::repo::Collection;
+    crate::engine::repo::not_found(crate::catalog::generated::defs::Tenant::DEF, id)
 }
 
 /// The tenant document with ID `id`, or a not-found error naming it.

@@ -17,9 +17,6 @@ use crate::engine::Ctx;
 use crate::error::ApiError;
 use crate::store::principals::new_id;
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[("test_codes", &["userId"]), ("users", &["test"])];
-
 const CODES: &str = "test_codes";
 const OTP_TTL_SECS: i64 = 300;
 const LINK_TTL_SECS: i64 = 600;

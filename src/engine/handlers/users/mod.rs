@@ -36,31 +36,6 @@ use profile::apply_profile;
 use record::{modify, s, save_user, strings, user_out};
 use search::cmp_values;
 
-/// Document keys these handlers look documents up by (beyond what the YAML verbs declare).
-pub const KEYS: &[(&str, &[&str])] = &[
-    // Lookup keys, plus the SearchUsers filters that narrow candidates in `doc_keys` (see
-    // [`search::INDEXED_FILTERS`]) so a search reads only the documents that can match.
-    (
-        "users",
-        &[
-            "userId",
-            "loginIds",
-            "email",
-            "phone",
-            "status",
-            "roleNames",
-            "userTenants[].tenantId",
-            "signUpMethod",
-            "test",
-        ],
-    ),
-    ("user_credentials", &["userId"]),
-    ("user_passkeys", &["userId"]),
-    ("trusted_devices", &["userId"]),
-    ("user_attributes", &["name"]),
-    ("test_codes", &["userId"]),
-];
-
 pub(crate) const USERS: &str = "users";
 const CREDENTIALS: &str = "user_credentials";
 const PASSKEYS: &str = "user_passkeys";
