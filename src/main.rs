@@ -153,8 +153,10 @@ struct ServeArgs {
     local_principal: Option<String>,
     /// Where one-time passcodes go: `console`, `file:PATH`,
     /// `smtp://user:pass@host:port?from=ADDRESS` (or `smtps://`), or `webhook:https://…`.
-    #[arg(long, env = "IDMCP_OTP_CHANNEL", default_value = "console")]
-    otp_channel: idmcp::session::channel::Channel,
+    /// Default: `console` when this process has a controlling terminal, otherwise
+    /// `file:<data-dir>/passcodes.jsonl` (mode 0600). `console` writes to /dev/tty only.
+    #[arg(long, env = "IDMCP_OTP_CHANNEL")]
+    otp_channel: Option<idmcp::session::channel::Channel>,
     /// Write-window length in minutes (1 to 15).
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=15))]
     write_window_minutes: i64,
@@ -207,10 +209,40 @@ fn open_store(args: &StoreArgs) -> Result<Store, String> {
             "--database-url ({scheme}:…) is not supported by this build: only the embedded store is available; drop --database-url to use --data-dir"
         ));
     }
-    Store::open(&args.data_dir).map_err(|e| e.to_string())
+    let store = Store::open(&args.data_dir).map_err(|e| e.to_string())?;
+    tighten_modes(&args.data_dir)?;
+    Ok(store)
+}
+
+/// The data dir is 0700 and every file in it 0600: new ones through the umask set in `main`,
+/// those of an older version (0755/0644) tightened here, saying so.
+fn tighten_modes(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |path: &std::path::Path, mode: u32| -> Result<(), String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("cannot restrict {} to {mode:o}: {e}", path.display()))?;
+            tracing::warn!("{} was readable by others: now mode {mode:o}", path.display());
+        }
+        Ok(())
+    };
+    set(dir, 0o700)?;
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().map_err(|e| e.to_string())?.is_file() {
+            set(&entry.path(), 0o600)?;
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
+    // Every file this process creates (data dir, database, passcode file) is for its owner only.
+    // SAFETY: umask only changes this process's file-creation mask; no threads run yet.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -540,12 +572,34 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.listen));
+    use idmcp::session::channel::{self, Channel};
+    let channel = match args.otp_channel.clone() {
+        Some(Channel::Console) if !channel::terminal_available() => {
+            return Err(channel::no_terminal_message());
+        }
+        Some(c) => c,
+        None if channel::terminal_available() => Channel::Console,
+        None => {
+            let path = args.store.data_dir.join("passcodes.jsonl");
+            let path = std::path::absolute(&path).unwrap_or(path);
+            tracing::warn!(
+                "no terminal for `console` passcodes: they go to the file {} (mode 0600); beyond local development use --otp-channel smtp://…, webhook:… or an authenticator app (`idmcp totp enroll`)",
+                path.display()
+            );
+            Channel::File(path)
+        }
+    };
+    if !args.stdio && matches!(channel, Channel::Console) {
+        tracing::warn!(
+            "the `console` passcode channel (this terminal) is for local development only: anyone at this terminal approves writes; use smtp://…, webhook:… or an authenticator app (`idmcp totp enroll`) otherwise"
+        );
+    }
     let config = Config {
         public_url,
         write_window_secs: args.write_window_minutes * 60,
-        channel: args.otp_channel.clone(),
+        channel,
     };
-    if args.stdio && matches!(config.channel, idmcp::session::channel::Channel::Console) {
+    if args.stdio && matches!(config.channel, Channel::Console) {
         tracing::warn!(
             "with --stdio the MCP client owns this process's terminal, so `console` passcodes may never reach a human: use --otp-channel smtp://…, webhook:… or file:PATH, or enrol an authenticator app (`idmcp totp enroll`); approval pages are served on {}",
             config.public_url

@@ -94,7 +94,38 @@ async fn bearer_auth(State(st): State<HttpState>, mut req: Request, next: Next) 
         }
     };
     req.extensions_mut().insert(principal);
-    next.run(req).await
+    // rmcp answers a JSON body that does not parse with 415, as if the media type were wrong:
+    // with the right Content-Type, that is a parse error (400, JSON-RPC -32700).
+    let json_post = req.method() == axum::http::Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            });
+    let response = next.run(req).await;
+    if json_post && response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return parse_error();
+    }
+    response
+}
+
+/// A body that is not a JSON-RPC message: 400 with a JSON-RPC parse error.
+fn parse_error() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": null,
+            "error": {"code": -32700, "message": "Parse error: the body is not a JSON-RPC message"}
+        })),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {

@@ -1,5 +1,5 @@
-//! Out-of-band delivery of passcodes to the human: `console` (the server's terminal, for local
-//! development), `file:PATH` (one JSON line per code, for tests and scripts),
+//! Out-of-band delivery of passcodes to the human: `console` (the server's controlling terminal,
+//! `/dev/tty`, never stderr; for local development), `file:PATH` (one JSON line per code, for tests and scripts),
 //! `smtp://…`/`smtps://…` (an e-mail to the principal) and `webhook:URL` (a JSON POST) — never
 //! through MCP, logs or the audit journal.
 //!
@@ -17,6 +17,21 @@ use serde_json::json;
 
 /// How long a network channel may take to accept a passcode before the approval fails.
 pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The controlling terminal, the only place `console` writes to.
+pub const TTY: &str = "/dev/tty";
+
+/// Whether this process has a controlling terminal that `console` can write to.
+pub fn terminal_available() -> bool {
+    std::fs::OpenOptions::new().write(true).open(TTY).is_ok()
+}
+
+/// Why `console` cannot be used without a terminal, naming the alternatives.
+pub fn no_terminal_message() -> String {
+    format!(
+        "the `console` passcode channel writes only to the controlling terminal ({TTY}), and this process has none: use --otp-channel file:PATH (a 0600 file only the human reads), smtp://user:pass@host:port?from=ADDRESS, or webhook:https://…, or enrol an authenticator app (`idmcp totp enroll`, TOTP)"
+    )
+}
 
 /// Where passcodes go.
 #[derive(Clone, Debug)]
@@ -436,20 +451,26 @@ impl Channel {
     pub fn deliver(&self, d: &Delivery) -> Result<(), String> {
         match self {
             Channel::Console => {
-                // The terminal *is* the channel here: this is not a log line.
-                let mut err = std::io::stderr().lock();
+                // The controlling terminal *is* the channel: never stderr, which is the log
+                // stream and is often read by the agent that started this process.
+                let mut tty = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(TTY)
+                    .map_err(|e| format!("cannot open the terminal {TTY}: {e}"))?;
                 writeln!(
-                    err,
+                    tty,
                     "\n=== idmcp approval for {} ===\n{}\nopen {} and enter the passcode {} (valid until epoch {})\n",
                     d.email, d.summary, d.url, d.otp, d.expires_at
                 )
                 .map_err(|e| e.to_string())
             }
             Channel::File(path) => {
+                use std::os::unix::fs::OpenOptionsExt;
                 let line = json!({"approvalId": d.approval_id, "email": d.email, "otp": d.otp, "expiresAt": d.expires_at});
                 let mut f = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
+                    .mode(0o600)
                     .open(path)
                     .map_err(|e| {
                         format!("cannot open the passcode file {}: {e}", path.display())
