@@ -223,7 +223,10 @@ fn tighten_modes(dir: &std::path::Path) -> Result<(), String> {
         if meta.permissions().mode() & 0o077 != 0 {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
                 .map_err(|e| format!("cannot restrict {} to {mode:o}: {e}", path.display()))?;
-            tracing::warn!("{} was readable by others: now mode {mode:o}", path.display());
+            tracing::warn!(
+                "{} was readable by others: now mode {mode:o}",
+                path.display()
+            );
         }
         Ok(())
     };

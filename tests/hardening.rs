@@ -46,7 +46,12 @@ fn wait_exit(mut child: Child, secs: u64) -> Option<(std::process::ExitStatus, S
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
             use std::io::Read;
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             return Some((status, err));
         }
         if Instant::now() > deadline {
@@ -96,7 +101,8 @@ fn console_without_a_terminal_refuses_to_start_naming_the_alternatives() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (status, err) = wait_exit(child, 60).expect("serve with console and no terminal kept running");
+    let (status, err) =
+        wait_exit(child, 60).expect("serve with console and no terminal kept running");
     assert!(!status.success(), "{err}");
     for want in ["/dev/tty", "file:PATH", "smtp://", "webhook:", "TOTP"] {
         assert!(err.contains(want), "missing {want:?} in: {err}");
@@ -108,7 +114,15 @@ fn existing_data_dir_and_files_are_tightened_to_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     run(idmcp()
-        .args(["admin", "init", "--company", "Modes", "--email", "a@modes.example", "--data-dir"])
+        .args([
+            "admin",
+            "init",
+            "--company",
+            "Modes",
+            "--email",
+            "a@modes.example",
+            "--data-dir",
+        ])
         .arg(&data));
     // As an older version left them.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -125,10 +139,24 @@ fn default_channel_without_terminal_is_a_0600_file_modes_are_owner_only_and_bad_
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     run(idmcp()
-        .args(["admin", "init", "--company", "Modes", "--email", "a@modes.example", "--data-dir"])
+        .args([
+            "admin",
+            "init",
+            "--company",
+            "Modes",
+            "--email",
+            "a@modes.example",
+            "--data-dir",
+        ])
         .arg(&data));
     let out = run(idmcp()
-        .args(["token", "create", "--email", "a@modes.example", "--data-dir"])
+        .args([
+            "token",
+            "create",
+            "--email",
+            "a@modes.example",
+            "--data-dir",
+        ])
         .arg(&data));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let port = free_port();
@@ -151,7 +179,11 @@ fn default_channel_without_terminal_is_a_0600_file_modes_are_owner_only_and_bad_
         if let Ok(Some(s)) = child.try_wait() {
             panic!("serve exited with {s}: {}", log.lock().unwrap());
         }
-        assert!(Instant::now() < deadline, "no /healthz: {}", log.lock().unwrap());
+        assert!(
+            Instant::now() < deadline,
+            "no /healthz: {}",
+            log.lock().unwrap()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let auth = format!("Bearer {token}");
