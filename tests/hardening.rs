@@ -113,17 +113,7 @@ fn console_without_a_terminal_refuses_to_start_naming_the_alternatives() {
 fn existing_data_dir_and_files_are_tightened_to_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    run(idmcp()
-        .args([
-            "admin",
-            "init",
-            "--company",
-            "Modes",
-            "--email",
-            "a@modes.example",
-            "--data-dir",
-        ])
-        .arg(&data));
+    init_store(&data);
     // As an older version left them.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     for e in std::fs::read_dir(&data).unwrap() {
@@ -138,17 +128,7 @@ fn existing_data_dir_and_files_are_tightened_to_owner_only() {
 fn default_channel_without_terminal_is_a_0600_file_modes_are_owner_only_and_bad_json_is_400() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    run(idmcp()
-        .args([
-            "admin",
-            "init",
-            "--company",
-            "Modes",
-            "--email",
-            "a@modes.example",
-            "--data-dir",
-        ])
-        .arg(&data));
+    init_store(&data);
     let out = run(idmcp()
         .args([
             "token",
@@ -213,4 +193,19 @@ fn default_channel_without_terminal_is_a_0600_file_modes_are_owner_only_and_bad_
         file.display()
     );
     assert_owner_only(&data);
+}
+
+/// A new store in `data` with one company, as `idmcp admin init` makes it.
+fn init_store(data: &std::path::Path) {
+    run(idmcp()
+        .args([
+            "admin",
+            "init",
+            "--company",
+            "Modes",
+            "--email",
+            "a@modes.example",
+            "--data-dir",
+        ])
+        .arg(data));
 }

@@ -484,12 +484,8 @@ fn emit_verb(v: &VerbSpec) -> TokenStream {
     let returns_id = opt_str(&v.returns_id);
     let created = opt_str(&v.created_field);
     let modified = opt_str(&v.modified_field);
-    let err = |e: &Option<(String, String)>| match e {
-        Some((c, m)) => quote! { ::std::option::Option::Some((#c, #m)) },
-        None => quote! { ::std::option::Option::None },
-    };
-    let not_found = err(&v.not_found);
-    let conflict = err(&v.conflict);
+    let not_found = opt_pair(&v.not_found);
+    let conflict = opt_pair(&v.conflict);
     quote! {
         &crate::engine::verb::VerbDef {
             verb: crate::engine::verb::Verb::#verb,

@@ -413,19 +413,7 @@ fn decode_operation(cx: &mut Cx, root: &Node) -> Option<OperationSpec> {
     let http = o.opt("http").and_then(|n| decode_http(cx, n));
     let input = o.req(cx, "input").cloned();
     let output = o.req(cx, "output").cloned();
-    let examples = match o.opt("examples") {
-        None => Vec::new(),
-        Some(n) => match n.as_seq() {
-            Some(items) => items.iter().filter_map(|i| decode_example(cx, i)).collect(),
-            None => {
-                cx.err(
-                    n.loc,
-                    format!("`examples` must be a list, found {}", n.kind()),
-                );
-                Vec::new()
-            }
-        },
-    };
+    let examples = seq(cx, o.opt("examples"), "examples", decode_example);
     let execute = o.req(cx, "execute").and_then(|n| decode_exec(cx, n));
     o.finish(cx);
     Some(OperationSpec {
@@ -527,15 +515,7 @@ fn decode_exec(cx: &mut Cx, n: &Node) -> Option<ExecSpec> {
         v.defaults = json_map(cx, s, "defaults");
     }
     v.fields = o.opt_strs(cx, "fields");
-    if let Some(f) = o.opt("filters") {
-        match f.as_seq() {
-            Some(items) => v.filters = items.iter().filter_map(|i| decode_filter(cx, i)).collect(),
-            None => cx.err(
-                f.loc,
-                format!("`filters` must be a list, found {}", f.kind()),
-            ),
-        }
-    }
+    v.filters = seq(cx, o.opt("filters"), "filters", decode_filter);
     if let Some(s) = o.opt("sort") {
         if let Some(mut so) = Obj::new(cx, s, "`execute.sort`") {
             v.sort_input = so.opt_str(cx, "input").map(|l| l.value);
